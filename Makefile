@@ -1,0 +1,42 @@
+# Engram: `make run` starts everything locally, `make test` runs the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+# Python >= 3.12: the first of python3.13/python3.12 on PATH, then any pyenv install.
+PYTHON ?= $(shell for p in python3.13 python3.12 $(wildcard $(HOME)/.pyenv/versions/3.1[2-9]*/bin/python3); do \
+	if command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then \
+	command -v $$p; break; fi; done)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install services-stop bench clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@if [ -z "$(PYTHON)" ]; then \
+		echo "error: Engram needs Python 3.12 or newer (looked for python3.13, python3.12 and ~/.pyenv/versions/3.1x)." >&2; \
+		echo "       Install one, or run: make PYTHON=/path/to/python3.12 ..." >&2; exit 1; fi
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(PY) manage.py services start
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py engram_demo
+	$(PY) manage.py serve
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+bench: $(STAMP)
+	$(PY) bench/jobs_throughput.py
+
+services-stop: $(STAMP)
+	$(PY) manage.py services stop
+
+clean: services-stop
+	rm -rf var

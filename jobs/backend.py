@@ -1,0 +1,132 @@
+"""The TASKS backend: Django's task API on top of the Postgres ledger and RQ."""
+
+import json
+
+from django.db import IntegrityError, transaction
+from django.tasks.backends.base import BaseTaskBackend
+from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
+from django.tasks.signals import task_enqueued
+from django.utils import timezone
+
+from .definitions import JobTask
+from .exceptions import InvalidArguments
+from .queues import lane_for_priority
+from .status import RunStatus, Trigger
+
+
+class RQBackend(BaseTaskBackend):
+    task_class = JobTask
+    supports_defer = True
+    supports_get_result = True
+    supports_priority = True
+    supports_async_task = False
+
+    def validate_task(self, task):
+        super().validate_task(task)
+        if not isinstance(task, JobTask):
+            raise InvalidTask(f"{self.alias!r} runs only tasks created with its task class (JobTask)")
+
+    def enqueue(self, task, args, kwargs):
+        """Write the run to the ledger now; hand it to RQ after the transaction commits."""
+        from .context import current_origin, current_run
+        from .dispatch import dispatch_on_commit
+        from .models import JobRun
+        from .results import to_task_result
+
+        self.validate_task(task)
+        args, kwargs = _json_arguments(task, args, kwargs)
+        parent = current_run.get()
+        origin = current_origin.get() or {}
+        if origin.get("trigger"):
+            trigger = origin["trigger"]
+        elif origin.get("user") is not None:
+            trigger = Trigger.USER
+        elif origin.get("schedule") is not None:
+            trigger = Trigger.SCHEDULE
+        elif parent is not None:
+            trigger = Trigger.PARENT
+        else:
+            trigger = Trigger.API
+        unique_key = task.resolve_unique_key(args, kwargs)
+        run = JobRun(
+            task_path=task.module_path,
+            args=args,
+            kwargs=kwargs,
+            queue=task.queue_name,
+            priority=task.priority,
+            lane=lane_for_priority(task.priority),
+            max_attempts=task.retry.max_attempts,
+            retry_policy=task.retry.to_json(),
+            soft_time_limit=task.soft_time_limit,
+            hard_time_limit=task.hard_time_limit,
+            result_ttl=task.result_ttl if task.result_ttl is not None else _default_result_ttl(),
+            run_after=task.run_after,
+            unique_key=unique_key,
+            parent=parent,
+            root=(parent.root or parent) if parent is not None else None,
+            trigger=trigger,
+            enqueued_by=origin.get("user"),
+            retry_of=origin.get("retry_of"),
+            enqueued_at=timezone.now(),
+        )
+        if unique_key is None:
+            run.save(force_insert=True)
+        else:
+            existing = _save_unless_duplicate(run)
+            if existing is not None:
+                return to_task_result(existing, task)
+        dispatch_on_commit(run)
+        result = to_task_result(run, task)
+        task_enqueued.send(type(self), task_result=result)
+        return result
+
+    def get_result(self, result_id):
+        """Serve the result from the ledger, so it outlives Redis TTLs and flushes."""
+        from django.core.exceptions import ValidationError
+
+        from .models import JobRun
+        from .results import to_task_result
+
+        try:
+            run = JobRun.objects.get(pk=result_id)
+        except (JobRun.DoesNotExist, ValidationError, ValueError):
+            raise TaskResultDoesNotExist(result_id) from None
+        return to_task_result(run)
+
+    def check(self, **kwargs):
+        from .checks import check_backend
+
+        return check_backend(self)
+
+
+def _default_result_ttl():
+    from django.conf import settings
+
+    return settings.JOBS_RQ_RESULT_TTL
+
+
+def _json_arguments(task, args, kwargs):
+    """Return args/kwargs as they will come back from JSON, or raise a clear error."""
+    try:
+        encoded = json.dumps([list(args), dict(kwargs)], allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArguments(
+            f"arguments of {task.module_path} must be JSON-serialisable (pass ids, not objects): {exc}"
+        ) from None
+    args, kwargs = json.loads(encoded)
+    return args, kwargs
+
+
+def _save_unless_duplicate(run):
+    """Insert the run, or return the active run that already holds its unique key."""
+    from .models import JobRun
+
+    try:
+        with transaction.atomic():
+            run.save(force_insert=True)
+        return None
+    except IntegrityError:
+        existing = JobRun.objects.filter(unique_key=run.unique_key, status__in=RunStatus.active()).first()
+        if existing is None:  # the holder finished between our insert and this read
+            return _save_unless_duplicate(run)
+        return existing

@@ -1,0 +1,172 @@
+"""manage.py jobs catalog|queues|enqueue|list|show|retry|cancel|dispatch|reconcile|housekeeping."""
+
+import json
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.tasks.exceptions import InvalidTask
+from django.utils import timezone
+
+from jobs.control import cancel_run, retry_run
+from jobs.definitions import catalog, get_task
+from jobs.dispatch import dispatch_pending
+from jobs.models import JobRun
+from jobs.queues import lane_for_priority, worker_queue_names
+from jobs.reconcile import reconcile
+from jobs.status import RunStatus
+
+
+class Command(BaseCommand):
+    help = "Inspect and operate the job platform."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        sub.add_parser("catalog", help="every task with its policy")
+        sub.add_parser("queues", help="queue lanes, in the order a worker should listen")
+        p = sub.add_parser("enqueue", help="enqueue a task by dotted path")
+        p.add_argument("task")
+        p.add_argument("--args", dest="call_args", default="[]", help="JSON list")
+        p.add_argument("--kwargs", dest="call_kwargs", default="{}", help="JSON object")
+        p.add_argument("--queue")
+        p.add_argument("--priority", type=int, help="-100..100; >0 is the high lane, <0 the low one")
+        p.add_argument("--delay", type=float, help="seconds before it may run")
+        p = sub.add_parser("list", help="recent runs")
+        p.add_argument("--status", choices=RunStatus.values)
+        p.add_argument("--task")
+        p.add_argument("--limit", type=int, default=20)
+        for name in ("show", "retry", "cancel"):
+            sub.add_parser(name, help=f"{name} one run").add_argument("id")
+        sub.add_parser("dispatch", help="push runs the outbox still holds to Redis")
+        sub.add_parser("reconcile", help="recover lost runs and re-dispatch what Redis forgot")
+        p = sub.add_parser("housekeeping", help="run dispatch + reconcile in a loop")
+        p.add_argument("--interval", type=float, default=None)
+
+    def handle(self, *args, action, **options):
+        getattr(self, f"do_{action}")(**options)
+
+    # --- commands ------------------------------------------------------------------------
+
+    def do_catalog(self, **options):
+        rows = [("task", "queue", "lane", "retry", "soft", "hard", "unique")]
+        for task in catalog():
+            rows.append((
+                task.module_path, task.queue_name, lane_for_priority(task.priority).value, task.retry.describe(),
+                _seconds(task.soft_time_limit), _seconds(task.hard_time_limit),
+                "args" if task.unique_key is True else (task.unique_key or "-"),
+            ))
+        self._table(rows)
+
+    def do_queues(self, **options):
+        self.stdout.write(" ".join(worker_queue_names()))
+
+    def do_enqueue(self, task, call_args, call_kwargs, queue, priority, delay, **options):
+        try:
+            definition = get_task(task)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        call_args, call_kwargs = _json(call_args, list, "--args"), _json(call_kwargs, dict, "--kwargs")
+        changes = {}
+        if queue:
+            changes["queue_name"] = queue
+        if priority is not None:
+            changes["priority"] = priority
+        if delay:
+            changes["run_after"] = timezone.now() + timedelta(seconds=delay)
+        try:
+            result = definition.using(**changes).enqueue(*call_args, **call_kwargs)
+        except (InvalidTask, TypeError) as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(result.id)
+
+    def do_list(self, status, task, limit, **options):
+        runs = JobRun.objects.all()
+        if status:
+            runs = runs.filter(status=status)
+        if task:
+            runs = runs.filter(task_path=task)
+        rows = [("id", "task", "status", "attempt", "queue", "enqueued")]
+        for run in runs[:limit]:
+            rows.append((str(run.pk), run.task_path, run.status, f"{run.attempt}/{run.max_attempts}",
+                         run.rq_queue_name, run.enqueued_at.strftime("%Y-%m-%d %H:%M:%S")))
+        self._table(rows)
+
+    def do_show(self, id, **options):
+        run = _get_run(id)
+        fields = {
+            "id": str(run.pk), "task": run.task_path, "status": run.status,
+            "args": run.args, "kwargs": run.kwargs, "queue": run.rq_queue_name,
+            "attempt": f"{run.attempt}/{run.max_attempts}", "enqueued_at": run.enqueued_at,
+            "run_after": run.run_after, "started_at": run.started_at, "finished_at": run.finished_at,
+            "worker": run.worker_name or None, "trigger": run.trigger,
+            "parent": str(run.parent_id) if run.parent_id else None,
+            "root": str(run.root_id) if run.root_id else None,
+            "progress": {"done": run.progress_done, "total": run.progress_total, "message": run.progress_message},
+            "result": run.result, "error": run.error_type or None,
+            "error_message": run.error_message or None,
+            "attempts": [
+                {"number": a.number, "outcome": a.outcome, "worker": a.worker_name, "started_at": a.started_at,
+                 "finished_at": a.finished_at, "error": a.error_type or None}
+                for a in run.attempts.all()
+            ],
+        }
+        self.stdout.write(json.dumps(fields, indent=2, default=str))
+
+    def do_retry(self, id, **options):
+        run = _get_run(id)
+        if not run.is_finished:
+            raise CommandError(f"run {run.pk} is {run.status}; only finished runs can be retried")
+        self.stdout.write(retry_run(run).id)
+
+    def do_cancel(self, id, **options):
+        run = _get_run(id)
+        outcome = cancel_run(run)
+        if outcome is None:
+            raise CommandError(f"run {run.pk} is {run.status}; nothing to cancel")
+        self.stdout.write(f"{run.pk}: {'cancelled' if outcome == 'cancelled' else 'cancel requested'}")
+
+    def do_dispatch(self, **options):
+        self.stdout.write(f"dispatched {dispatch_pending()}")
+
+    def do_reconcile(self, **options):
+        self.stdout.write(json.dumps(reconcile()))
+
+    def do_housekeeping(self, interval, **options):
+        interval = interval or settings.JOBS_HOUSEKEEPING_SECONDS
+        self.stdout.write(f"housekeeping every {interval:g}s (dispatch, recover, reconcile, cancel)")
+        try:
+            while True:
+                report = reconcile()
+                if any(report.values()):
+                    self.stdout.write(json.dumps(report))
+                time.sleep(interval)
+        except KeyboardInterrupt:
+            pass
+
+    def _table(self, rows):
+        widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
+        for row in rows:
+            self.stdout.write("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+
+
+def _seconds(value):
+    return f"{value:g}s" if value else "-"
+
+
+def _json(raw, kind, flag):
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise CommandError(f"{flag} is not valid JSON: {exc}") from None
+    if not isinstance(value, kind):
+        raise CommandError(f"{flag} must be a JSON {'list' if kind is list else 'object'}")
+    return value
+
+
+def _get_run(run_id):
+    try:
+        return JobRun.objects.get(pk=run_id)
+    except (JobRun.DoesNotExist, ValidationError):
+        raise CommandError(f"no run with id {run_id!r}") from None

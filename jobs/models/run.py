@@ -1,0 +1,344 @@
+"""The run ledger: one row per enqueued task, the source of truth for its state."""
+
+import json
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from ..retry import RetryPolicy
+from ..status import AttemptOutcome, Lane, RunStatus, Trigger
+
+S = RunStatus
+
+# Every status change goes through _transition(), which only moves from these statuses.
+ALLOWED_FROM = {
+    S.QUEUED: [S.PENDING, S.FAILED],
+    S.SCHEDULED: [S.PENDING, S.FAILED],
+    S.PENDING: [S.QUEUED, S.SCHEDULED, S.RUNNING],  # failed dispatch, lost job, interrupted attempt
+    S.RUNNING: S.claimable(),
+    S.SUCCEEDED: [S.RUNNING],
+    S.FAILED: [S.RUNNING, S.QUEUED, S.SCHEDULED],  # a retry, or a failed retry dispatch
+    S.DEAD: [S.RUNNING],
+    S.CANCELLED: S.active(),
+}
+
+
+def _cap_result(value):
+    """Keep results JSON and small; a cut result says so and how big it was."""
+    try:
+        encoded = json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"the task's return value is not JSON-serialisable: {exc}") from None
+    limit = settings.JOBS_RESULT_MAX_BYTES
+    if len(encoded) <= limit:
+        return value
+    return {"__truncated__": True, "size_bytes": len(encoded), "preview": encoded[: min(1000, limit // 2)]}
+
+
+class JobRunQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status__in=S.active())
+
+    def pending(self):
+        return self.filter(status=S.PENDING)
+
+    def undispatched(self):
+        return self.filter(status__in=S.undispatched())
+
+    def waiting(self):
+        return self.filter(status__in=S.waiting())
+
+    def running(self):
+        return self.filter(status=S.RUNNING)
+
+    def succeeded(self):
+        return self.filter(status=S.SUCCEEDED)
+
+    def failed(self):
+        return self.filter(status=S.FAILED)
+
+    def dead(self):
+        return self.filter(status=S.DEAD)
+
+    def cancelled(self):
+        return self.filter(status=S.CANCELLED)
+
+    def finished(self):
+        return self.filter(status__in=S.terminal())
+
+    def unchanged_for(self, seconds, now=None):
+        return self.filter(status_changed_at__lt=(now or timezone.now()) - timedelta(seconds=seconds))
+
+    def cancel_overdue(self, grace_seconds, now=None):
+        """Running runs asked to cancel more than `grace_seconds` ago."""
+        cutoff = (now or timezone.now()) - timedelta(seconds=grace_seconds)
+        return self.running().filter(cancel_requested_at__lt=cutoff)
+
+
+class JobRun(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    task_path = models.CharField(max_length=255)
+    args = models.JSONField(default=list, blank=True)
+    kwargs = models.JSONField(default=dict, blank=True)
+    queue = models.CharField(max_length=64)
+    lane = models.CharField(max_length=10, choices=Lane.choices, default=Lane.NORMAL)
+    priority = models.SmallIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=RunStatus.choices, default=RunStatus.PENDING)
+
+    attempt = models.PositiveIntegerField(default=0, help_text="Attempts started (interrupted ones excluded).")
+    max_attempts = models.PositiveIntegerField(default=1)
+    retry_policy = models.JSONField(default=dict, blank=True)
+    soft_time_limit = models.FloatField(null=True, blank=True)
+    hard_time_limit = models.FloatField(null=True, blank=True)
+    result_ttl = models.PositiveIntegerField(default=600)
+    dispatches = models.PositiveIntegerField(default=0, help_text="Times handed to RQ; part of the RQ job id.")
+
+    enqueued_at = models.DateTimeField(default=timezone.now)
+    run_after = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status_changed_at = models.DateTimeField(default=timezone.now)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+
+    worker_name = models.CharField(max_length=255, blank=True)
+    worker_host = models.CharField(max_length=255, blank=True)
+    worker_pid = models.IntegerField(null=True, blank=True)
+
+    progress_done = models.BigIntegerField(default=0)
+    progress_total = models.BigIntegerField(null=True, blank=True)
+    progress_message = models.CharField(max_length=500, blank=True)
+    progress_updated_at = models.DateTimeField(null=True, blank=True)
+
+    result = models.JSONField(null=True, blank=True)
+    error_type = models.CharField(max_length=255, blank=True)
+    error_message = models.TextField(blank=True)
+    error_traceback = models.TextField(blank=True)
+
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    root = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="descendants")
+    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    unique_key = models.CharField(max_length=255, null=True, blank=True)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.API)
+    enqueued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = JobRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-enqueued_at"]
+        indexes = [
+            models.Index(fields=["status", "-enqueued_at"], name="jobs_run_status_idx"),
+            models.Index(fields=["task_path", "-enqueued_at"], name="jobs_run_task_idx"),
+            models.Index(fields=["-enqueued_at"], name="jobs_run_enqueued_idx"),
+            # The outbox and reconciler scan only the few unfinished rows of a huge table.
+            models.Index(
+                fields=["status_changed_at"], name="jobs_run_unfinished_idx",
+                condition=models.Q(status__in=S.active()),
+            ),
+        ]
+        constraints = [
+            # Two enqueues of the same unique key race here; the loser gets the winner's run.
+            models.UniqueConstraint(
+                fields=["unique_key"], name="jobs_run_unique_key_active",
+                condition=models.Q(status__in=S.active()) & models.Q(unique_key__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.task_path} [{self.status}] {self.id}"
+
+    # --- reading ------------------------------------------------------------------------
+
+    @property
+    def policy(self):
+        return RetryPolicy.from_json(self.retry_policy)
+
+    @property
+    def rq_queue_name(self):
+        return f"{self.queue}.{self.lane}"
+
+    @property
+    def rq_job_id(self):
+        """The id of the run's current RQ job; each dispatch gets a fresh one, so a re-dispatch
+        never collides with RQ still finishing the job of the previous attempt."""
+        return f"{self.pk}-{self.dispatches}"
+
+    @property
+    def is_finished(self):
+        return self.status in S.terminal()
+
+    @property
+    def duration(self):
+        if self.started_at and self.finished_at:
+            return self.finished_at - self.started_at
+        return None
+
+    @property
+    def progress_fraction(self):
+        if not self.progress_total:
+            return None
+        return min(1.0, self.progress_done / self.progress_total)
+
+    # --- the one guarded write ---------------------------------------------------------
+
+    def _transition(self, to_status, *, extra_filter=None, **fields):
+        """Move to `to_status` only from an allowed status; return whether this call won."""
+        now = fields.pop("now", None) or timezone.now()
+        changes = {"status": to_status, "status_changed_at": now, **fields}
+        # A compare-and-set UPDATE, not save(): the worker, the reconciler and an operator may
+        # all act on the same run at once, and only one of them may win each move.
+        won = (
+            JobRun.objects.filter(pk=self.pk, status__in=ALLOWED_FROM[to_status])
+            .filter(**(extra_filter or {}))
+            .update(**changes)
+        ) == 1
+        if won:
+            for name, value in changes.items():
+                if isinstance(value, (models.F, models.expressions.Combinable)):
+                    continue
+                setattr(self, name, value)
+        return won
+
+    # --- dispatch (the outbox) ---------------------------------------------------------
+
+    def mark_dispatched(self, scheduled):
+        return self._transition(
+            S.SCHEDULED if scheduled else S.QUEUED,
+            extra_filter={"status": self.status, "dispatches": self.dispatches},
+            dispatches=self.dispatches + 1,
+        )
+
+    def mark_undispatched(self, previous_status):
+        """Put the run back into the outbox after Redis refused it."""
+        back = S.FAILED if previous_status == S.FAILED else S.PENDING
+        return self._transition(back, extra_filter={"status": self.status})
+
+    def mark_lost_in_redis(self):
+        """Redis no longer holds this waiting run (flush or restart): hand it to the outbox again."""
+        return self._transition(S.PENDING, extra_filter={"status__in": S.waiting()})
+
+    # --- execution ----------------------------------------------------------------------
+
+    @classmethod
+    def claim(cls, run_id, worker_name, worker_host, worker_pid, now=None):
+        """Atomically take a run for execution; return (run, attempt) or None if not ours to run."""
+        from .attempt import JobAttempt
+
+        now = now or timezone.now()
+        table = cls._meta.db_table
+        # One UPDATE ... RETURNING: of two workers handed the same run, exactly one gets a row.
+        sql = (
+            f"UPDATE {table} SET status = %s, attempt = attempt + 1, started_at = %s, "
+            "status_changed_at = %s, worker_name = %s, worker_host = %s, worker_pid = %s, "
+            "progress_done = 0, progress_message = '', progress_updated_at = NULL "
+            "WHERE id = %s AND status = ANY(%s) AND cancel_requested_at IS NULL "
+            "AND (run_after IS NULL OR run_after <= %s) RETURNING *"
+        )
+        params = [S.RUNNING, now, now, worker_name, worker_host, worker_pid, str(run_id),
+                  list(S.claimable()), now + timedelta(seconds=1)]
+        with transaction.atomic():
+            claimed = list(cls.objects.raw(sql, params))
+            if not claimed:
+                return None
+            run = claimed[0]
+            attempt = JobAttempt.objects.create(
+                run=run, number=run.attempt, worker_name=worker_name, worker_host=worker_host,
+                worker_pid=worker_pid, started_at=now,
+            )
+        return run, attempt
+
+    def record_progress(self, done, total, message, now=None):
+        """Write progress; return (still running, cancel requested) in the same round trip."""
+        now = now or timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {self._meta.db_table} SET progress_done = %s, progress_total = %s, "
+                "progress_message = %s, progress_updated_at = %s "
+                "WHERE id = %s AND status = %s AND attempt = %s RETURNING cancel_requested_at",
+                [done, total, (message or "")[:500], now, str(self.pk), S.RUNNING, self.attempt],
+            )
+            row = cursor.fetchone()
+        self.progress_done, self.progress_total = done, total
+        self.progress_message, self.progress_updated_at = (message or "")[:500], now
+        if row is None:
+            return False, False
+        return True, row[0] is not None
+
+    def mark_succeeded(self, attempt, value, now=None):
+        now = now or timezone.now()
+        with transaction.atomic():
+            won = self._transition(
+                S.SUCCEEDED, extra_filter={"attempt": attempt.number}, now=now, finished_at=now,
+                result=_cap_result(value), error_type="", error_message="", error_traceback="",
+            )
+            if won:
+                attempt.finish(AttemptOutcome.SUCCEEDED, now=now)
+        return won
+
+    def mark_attempt_failed(self, attempt, outcome, exc_type, message, traceback="", now=None, rng=None):
+        """Record a failed attempt and decide: another attempt (failed, run_after set) or dead."""
+        import random
+
+        now = now or timezone.now()
+        error = {
+            "error_type": f"{exc_type.__module__}.{exc_type.__qualname__}" if exc_type else "",
+            "error_message": message or "",
+            "error_traceback": traceback or "",
+        }
+        policy = self.policy
+        with transaction.atomic():
+            if policy.should_retry(attempt.number, exc_type):
+                delay = policy.delay(attempt.number, rng or random)
+                won = self._transition(
+                    S.FAILED, extra_filter={"attempt": attempt.number}, now=now,
+                    run_after=now + timedelta(seconds=delay), **error,
+                )
+            else:
+                won = self._transition(
+                    S.DEAD, extra_filter={"attempt": attempt.number}, now=now, finished_at=now, **error,
+                )
+            if won:
+                attempt.finish(outcome, now=now, error_type=error["error_type"],
+                               error_message=error["error_message"], traceback=error["error_traceback"])
+        return won
+
+    def mark_cancelled(self, attempt=None, now=None):
+        now = now or timezone.now()
+        with transaction.atomic():
+            extra = {"attempt": attempt.number} if attempt else None
+            won = self._transition(S.CANCELLED, extra_filter=extra, now=now, finished_at=now,
+                                   cancel_requested_at=self.cancel_requested_at or now)
+            if won:
+                self.attempts.filter(outcome=AttemptOutcome.RUNNING).update(
+                    outcome=AttemptOutcome.CANCELLED, finished_at=now
+                )
+        return won
+
+    def request_cancel(self, now=None):
+        """Ask a running run to stop at its next progress report."""
+        now = now or timezone.now()
+        updated = JobRun.objects.filter(pk=self.pk, status=S.RUNNING, cancel_requested_at__isnull=True).update(
+            cancel_requested_at=now
+        )
+        if updated:
+            self.cancel_requested_at = now
+        return updated == 1
+
+    def mark_interrupted(self, attempt, now=None):
+        """Hand a run cut short by a worker shutdown back to the outbox without spending an attempt."""
+        now = now or timezone.now()
+        with transaction.atomic():
+            won = self._transition(
+                S.PENDING, extra_filter={"attempt": attempt.number, "status": S.RUNNING}, now=now,
+                attempt=models.F("attempt") - 1, run_after=None,
+            )
+            if won:
+                attempt.finish(AttemptOutcome.INTERRUPTED, now=now, error_type="jobs.exceptions.WorkerShutdown",
+                               error_message="worker shut down before the task finished")
+                self.refresh_from_db(fields=["attempt"])
+        return won
+

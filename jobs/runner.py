@@ -1,0 +1,145 @@
+"""What the RQ worker calls: claim the run in the ledger, execute the task, record the outcome."""
+
+import logging
+import os
+import signal
+import socket
+import traceback as tb
+
+from django.db import close_old_connections, connections
+
+from .context import JobContext, current_run
+from .definitions import get_task
+from .exceptions import HardTimeLimitExceeded, JobCancelled, SoftTimeLimitExceeded, WorkerShutdown
+from .limits import time_limits
+from .progress import ProgressReporter
+from .results import to_task_result
+from .signals import run_status_changed
+from .status import AttemptOutcome, RunStatus
+
+logger = logging.getLogger("jobs.runner")
+
+
+def _worker_identity():
+    from rq import get_current_job
+
+    job = get_current_job()
+    host = socket.gethostname()
+    name = getattr(job, "worker_name", None) or f"{host}.{os.getpid()}"
+    return name, host, os.getpid()
+
+
+def execute(run_id):
+    """Run one attempt of a run; the RQ entry point (its only argument is the run id)."""
+    from .dispatch import dispatch
+    from .models import JobRun, Worker
+
+    # Like a request: drop connections that broke or aged out while the worker sat idle.
+    close_old_connections()
+    try:
+        name, host, pid = _worker_identity()
+        claimed = JobRun.claim(run_id, name, host, pid)
+        if claimed is None:
+            return _not_claimed(run_id)
+        run, attempt = claimed
+        Worker.set_current(name, run.pk)
+        run_status_changed.send(sender=JobRun, run=run, status="started")
+        outcome = _execute_claimed(run, attempt)
+        Worker.count_finished(name, failed=outcome != RunStatus.SUCCEEDED)
+        if run.status == RunStatus.FAILED:
+            dispatch(run)  # schedule the next attempt now; the outbox retries if Redis refuses
+        return {"run": str(run.pk), "status": run.status}
+    finally:
+        close_old_connections()
+
+
+def _not_claimed(run_id):
+    """Explain a duplicate or stale RQ job; re-dispatch a run that is not due yet."""
+    from .dispatch import dispatch
+    from .models import JobRun
+
+    run = JobRun.objects.filter(pk=run_id).first()
+    if run is None:
+        logger.warning("run %s does not exist; dropping its RQ job", run_id)
+        return {"run": run_id, "status": "missing"}
+    if run.status in RunStatus.claimable() and run.cancel_requested_at is None:
+        # Nobody runs it and it was not due (a re-push before run_after): wait for its time.
+        if run.status in RunStatus.waiting():
+            run.mark_lost_in_redis()
+        if run.status in RunStatus.undispatched():
+            dispatch(run)
+    logger.info("run %s not claimed (status %s); skipping duplicate RQ job", run_id, run.status)
+    return {"run": run_id, "status": run.status, "skipped": True}
+
+
+def _execute_claimed(run, attempt):
+    task = get_task(run.task_path)
+    reporter = ProgressReporter(run)
+    context_token = current_run.set(run)
+    try:
+        with time_limits(run.soft_time_limit, run.hard_time_limit, lambda: _hard_limit_reached(run, attempt)):
+            try:
+                if task.takes_context:
+                    task_result = to_task_result(run, task)
+                    value = task.call(JobContext(task_result=task_result, run=run, reporter=reporter),
+                                      *run.args, **run.kwargs)
+                else:
+                    value = task.call(*run.args, **run.kwargs)
+                reporter.flush()
+            except JobCancelled:
+                run.mark_cancelled(attempt)
+                _announce(run, "cancelled")
+                return RunStatus.CANCELLED
+            except (WorkerShutdown, SystemExit, KeyboardInterrupt):
+                # Not the task's fault: back to the outbox without spending an attempt.
+                run.mark_interrupted(attempt)
+                logger.warning("run %s interrupted by worker shutdown; it will be dispatched again", run.pk)
+                raise
+            except BaseException as exc:  # noqa: BLE001 - every task error is recorded, none escapes
+                return _record_failure(run, attempt, exc)
+    finally:
+        current_run.reset(context_token)
+    try:
+        won = run.mark_succeeded(attempt, value)
+    except (TypeError, ValueError) as exc:  # the return value is not JSON
+        return _record_failure(run, attempt, exc)
+    if won:
+        _announce(run, "succeeded")
+        return RunStatus.SUCCEEDED
+    run.refresh_from_db()
+    return run.status
+
+
+def _record_failure(run, attempt, exc):
+    outcome = AttemptOutcome.SOFT_TIME_LIMIT if isinstance(exc, SoftTimeLimitExceeded) else AttemptOutcome.FAILED
+    text = "".join(tb.format_exception(exc))
+    if run.mark_attempt_failed(attempt, outcome, type(exc), str(exc), text):
+        _announce(run, "failed" if run.status == RunStatus.FAILED else "dead")
+    else:
+        run.refresh_from_db()
+    return run.status
+
+
+def _announce(run, status):
+    from .models import JobRun
+
+    run_status_changed.send(sender=JobRun, run=run, status=status)
+
+
+def _hard_limit_reached(run, attempt):
+    """Record the hard-limit outcome, then kill this process (the watchdog thread runs this)."""
+    from .dispatch import dispatch
+
+    try:
+        won = run.mark_attempt_failed(
+            attempt, AttemptOutcome.HARD_TIME_LIMIT, HardTimeLimitExceeded,
+            f"killed after the hard time limit of {run.hard_time_limit:g}s",
+        )
+        if won and run.status == RunStatus.FAILED:
+            dispatch(run)
+    finally:
+        connections.close_all()
+    if won:
+        logger.error("run %s exceeded its hard time limit; killing worker process %s", run.pk, os.getpid())
+        # The task may be stuck in C code or swallowing exceptions: only the process can go.
+        os.kill(os.getpid(), signal.SIGKILL)

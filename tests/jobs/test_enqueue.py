@@ -1,0 +1,156 @@
+"""Enqueueing: validation, the outbox, unique runs, lanes and JSON payloads."""
+
+import json
+import zlib
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.tasks import task
+from django.tasks.exceptions import InvalidTask
+from django.utils import timezone
+from rq.job import Job
+
+from jobs import InvalidArguments, RetryPolicy, RunStatus
+from jobs.definitions import catalog
+from jobs.dispatch import dispatch_pending
+from jobs.models import JobRun
+from jobs.queues import get_redis, get_rq_queue
+from jobs.samples import echo, high_noop, low_noop, noop, returns_42, unique_sleep
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_enqueue_writes_the_run_and_hands_it_to_rq():
+    result = returns_42.enqueue()
+    run = JobRun.objects.get(pk=result.id)
+    assert run.status == RunStatus.QUEUED
+    assert run.task_path == "jobs.samples.returns_42"
+    assert get_rq_queue("default.normal").job_ids == [run.rq_job_id]
+
+
+def test_the_rq_payload_is_json_carrying_only_the_run_id():
+    run_id = echo.enqueue(1, "two", three=3).id
+    run = JobRun.objects.get(pk=run_id)
+    raw = get_redis().hget(Job.key_for(run.rq_job_id), "data")
+    payload = json.loads(zlib.decompress(raw))  # RQ zlib-compresses; json.loads rejects a pickle
+    assert payload[0] == "jobs.runner.execute"
+    assert payload[2] == [run_id]
+    assert run.args == [1, "two"] and run.kwargs == {"three": 3}
+
+
+def test_arguments_must_be_json_serialisable():
+    with pytest.raises(InvalidArguments, match="JSON-serialisable"):
+        echo.enqueue(object())
+    with pytest.raises(InvalidArguments):
+        echo.enqueue(value=float("nan"))
+    assert not JobRun.objects.exists()
+
+
+def test_a_transaction_defers_dispatch_until_commit():
+    with transaction.atomic():
+        run_id = noop.enqueue().id
+        assert JobRun.objects.get(pk=run_id).status == RunStatus.PENDING
+        assert get_rq_queue("default.normal").count == 0
+    assert JobRun.objects.get(pk=run_id).status == RunStatus.QUEUED
+    assert get_rq_queue("default.normal").count == 1
+
+
+def test_a_rolled_back_transaction_leaves_no_run_and_no_rq_job():
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            noop.enqueue()
+            raise RuntimeError("roll back")
+    assert not JobRun.objects.exists()
+    assert get_rq_queue("default.normal").count == 0
+
+
+def test_with_redis_down_the_run_stays_pending_until_the_dispatcher_pushes_it(services, settings):
+    services.stop_redis()
+    try:
+        run_id = noop.enqueue().id
+        assert JobRun.objects.get(pk=run_id).status == RunStatus.PENDING
+        assert dispatch_pending(now=timezone.now() + timedelta(minutes=1)) == 0
+    finally:
+        services.start_redis()
+    later = timezone.now() + timedelta(seconds=settings.JOBS_DISPATCH_GRACE_SECONDS + 1)
+    assert dispatch_pending(now=later) == 1
+    run = JobRun.objects.get(pk=run_id)
+    assert run.status == RunStatus.QUEUED
+    assert get_rq_queue("default.normal").job_ids == [run.rq_job_id]
+
+
+def test_the_dispatcher_leaves_fresh_runs_to_their_own_commit_hook():
+    with transaction.atomic():
+        noop.enqueue()
+        transaction.set_rollback(False)
+    JobRun.objects.update(status=RunStatus.PENDING, status_changed_at=timezone.now())
+    assert dispatch_pending() == 0
+
+
+def test_run_after_schedules_the_run_in_rq():
+    when = timezone.now() + timedelta(hours=1)
+    run_id = noop.using(run_after=when).enqueue().id
+    run = JobRun.objects.get(pk=run_id)
+    assert run.status == RunStatus.SCHEDULED
+    registry = get_rq_queue("default.normal").scheduled_job_registry
+    assert registry.get_job_ids() == [run.rq_job_id]
+    assert registry.get_scheduled_time(run.rq_job_id).timestamp() == pytest.approx(when.timestamp(), abs=1)
+
+
+def test_priority_picks_the_lane():
+    assert JobRun.objects.get(pk=high_noop.enqueue().id).rq_queue_name == "default.high"
+    assert JobRun.objects.get(pk=low_noop.enqueue().id).rq_queue_name == "default.low"
+    assert JobRun.objects.get(pk=noop.using(priority=10).enqueue().id).lane == "high"
+
+
+def test_a_high_priority_run_behind_a_thousand_low_ones_starts_next(work):
+    for _ in range(1000):
+        low_noop.enqueue()
+    high_id = high_noop.enqueue().id
+    work(max_jobs=1)
+    assert JobRun.objects.get(pk=high_id).status == RunStatus.SUCCEEDED
+    assert JobRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 1
+
+
+def test_a_unique_key_returns_the_active_run_instead_of_a_second(work):
+    first = unique_sleep.enqueue("a", seconds=0)
+    second = unique_sleep.enqueue("a", seconds=0)
+    other = unique_sleep.enqueue("b", seconds=0)
+    assert first.id == second.id != other.id
+    assert JobRun.objects.count() == 2
+    work()
+    assert unique_sleep.enqueue("a", seconds=0).id != first.id  # finished runs free the key
+
+
+def test_using_can_set_a_unique_key_per_call():
+    assert noop.using(unique_key="x").enqueue().id == noop.using(unique_key="x").enqueue().id
+
+
+def test_decoration_validates_the_definition():
+    with pytest.raises(InvalidTask, match="Queue 'nowhere'"):
+        task(queue_name="nowhere")(_module_level)
+    with pytest.raises(InvalidTask, match="RetryPolicy"):
+        task(retry=3)(_module_level)
+    with pytest.raises(InvalidTask, match="soft_time_limit"):
+        task(soft_time_limit=10, hard_time_limit=5)(_module_level)
+
+    def nested():
+        pass
+
+    with pytest.raises(InvalidTask, match="module level"):
+        task()(nested)
+
+
+def test_a_policy_is_recorded_on_the_run():
+    result = task(retry=RetryPolicy.linear(3, 60))(_module_level)
+    assert result.retry.max_attempts == 3
+
+
+def test_the_catalog_lists_the_sample_tasks():
+    paths = [t.module_path for t in catalog()]
+    assert "jobs.samples.noop" in paths and paths == sorted(paths)
+
+
+def _module_level():
+    pass
