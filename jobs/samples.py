@@ -141,3 +141,10 @@ def returns_not_json():
 @task()
 def big_result(size):
     return "x" * size
+
+
+@task(retry=RetryPolicy.fixed(3, 0))
+def sleeps_retryable(seconds=0.05):
+    """Sleep; retried at once if its worker dies (the crash-recovery test's unit of work)."""
+    time.sleep(seconds)
+    return seconds

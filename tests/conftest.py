@@ -63,3 +63,15 @@ def make_due(run):
     queue = get_rq_queue(run.rq_queue_name)
     job = Job.fetch(run.rq_job_id, connection=get_redis(), serializer=JSONSerializer)
     queue.scheduled_job_registry.schedule(job, now)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Close sessions that killed workers left behind so the test database can be dropped."""
+    yield
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
