@@ -29,7 +29,7 @@ class RQBackend(BaseTaskBackend):
     def enqueue(self, task, args, kwargs):
         """Write the run to the ledger now; hand it to RQ after the transaction commits."""
         from .context import current_origin, current_run
-        from .dispatch import dispatch_on_commit
+        from .dispatch import dispatch_on_commit, push_or_return
         from .models import JobRun
         from .results import to_task_result
 
@@ -69,13 +69,23 @@ class RQBackend(BaseTaskBackend):
             retry_of=origin.get("retry_of"),
             enqueued_at=timezone.now(),
         )
+        # Outside a transaction nothing can roll the row back: write it already dispatched and
+        # push it (one write, not two); if Redis refuses, push_or_return puts it in the outbox.
+        autocommit = not transaction.get_connection().in_atomic_block
+        if autocommit:
+            delayed = run.run_after is not None and run.run_after > run.enqueued_at
+            run.status = RunStatus.SCHEDULED if delayed else RunStatus.QUEUED
+            run.dispatches = 1
         if unique_key is None:
             run.save(force_insert=True)
         else:
             existing = _save_unless_duplicate(run)
             if existing is not None:
                 return to_task_result(existing, task)
-        dispatch_on_commit(run)
+        if autocommit:
+            push_or_return(run)
+        else:
+            dispatch_on_commit(run)
         result = to_task_result(run, task)
         task_enqueued.send(type(self), task_result=result)
         return result

@@ -3,12 +3,12 @@
 import logging
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.job import JobStatus as RQJobStatus
 
-from .queues import get_rq_queue
+from .queues import get_redis, get_rq_queue
 
 logger = logging.getLogger("jobs.dispatch")
 
@@ -16,9 +16,70 @@ ENTRYPOINT = "jobs.runner.execute"
 
 
 def dispatch_on_commit(run):
-    """Hand the run to RQ once the surrounding transaction commits (at once outside one)."""
-    # A rolled-back transaction drops this callback with the row: no run and no RQ job.
-    transaction.on_commit(lambda: dispatch(run))
+    """Hand the run to RQ once the surrounding transaction commits, batched with its siblings."""
+    conn = transaction.get_connection()
+    batch = getattr(conn, "_jobs_outbox", None)
+    if batch is None:
+        batch = conn._jobs_outbox = []
+    batch.append(run)
+    # One callback per run, but the first to fire dispatches the whole batch: a callback lost
+    # to a rolled-back savepoint must not strand its siblings. A rolled-back transaction drops
+    # its callbacks with its rows: no run and no RQ job (stale batch entries match no row).
+    transaction.on_commit(lambda: _flush_outbox(conn))
+
+
+def _flush_outbox(conn):
+    batch, conn._jobs_outbox = getattr(conn, "_jobs_outbox", []), []
+    if batch:
+        dispatch_many(batch)
+
+
+def dispatch_many(runs, now=None):
+    """Dispatch runs with one UPDATE and one Redis round trip; return how many went out."""
+    from .models import JobRun
+    from .status import RunStatus
+
+    now = now or timezone.now()
+    by_id = {str(run.pk): run for run in runs}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {JobRun._meta.db_table} SET status = CASE WHEN run_after > %s THEN %s ELSE %s END, "
+            "status_changed_at = %s, dispatches = dispatches + 1 "
+            "WHERE id = ANY(%s::uuid[]) AND status = ANY(%s) RETURNING id, status, dispatches",
+            [now, RunStatus.SCHEDULED, RunStatus.QUEUED, now, list(by_id), list(RunStatus.undispatched())],
+        )
+        rows = cursor.fetchall()
+    previous = {}
+    marked = []
+    for run_id, status, dispatches in rows:
+        run = by_id[str(run_id)]
+        previous[run.pk] = run.status
+        run.status, run.dispatches, run.status_changed_at = status, dispatches, now
+        marked.append(run)
+    if not marked:
+        return 0
+    try:
+        with get_redis().pipeline() as pipe:
+            for run in marked:
+                push(run, run.status == RunStatus.SCHEDULED, pipeline=pipe)
+            pipe.execute()
+    except RedisError as exc:
+        for run in marked:
+            run.mark_undispatched(previous[run.pk])
+        logger.warning("%d runs stay in the outbox, Redis refused them: %s", len(marked), exc)
+        return 0
+    return len(marked)
+
+
+def push_or_return(run):
+    """Push a run written as already dispatched; on a Redis error return it to the outbox."""
+    try:
+        push(run, run.status == "scheduled")
+    except RedisError as exc:
+        run.mark_undispatched("pending")
+        logger.warning("run %s stays in the outbox, Redis refused it: %s", run.pk, exc)
+        return False
+    return True
 
 
 def dispatch(run, now=None):
@@ -38,7 +99,7 @@ def dispatch(run, now=None):
     return True
 
 
-def push(run, delayed):
+def push(run, delayed, pipeline=None):
     """Create the RQ job for a run: JSON payload, the run id as its only argument."""
     queue = get_rq_queue(run.rq_queue_name)
     options = {
@@ -50,8 +111,8 @@ def push(run, delayed):
     }
     if delayed:
         job = queue.create_job(ENTRYPOINT, args=[str(run.pk)], status=RQJobStatus.SCHEDULED, **options)
-        return queue.schedule_job(job, run.run_after)
-    return queue.enqueue_call(ENTRYPOINT, args=[str(run.pk)], **options)
+        return queue.schedule_job(job, run.run_after, pipeline=pipeline)
+    return queue.enqueue_call(ENTRYPOINT, args=[str(run.pk)], pipeline=pipeline, **options)
 
 
 def dispatch_pending(limit=1000, now=None):
@@ -59,9 +120,9 @@ def dispatch_pending(limit=1000, now=None):
     from .models import JobRun
 
     # The grace leaves fresh runs to the on_commit hook of the process that wrote them.
-    runs = (
+    runs = list(
         JobRun.objects.undispatched()
         .unchanged_for(settings.JOBS_DISPATCH_GRACE_SECONDS, now=now)
         .order_by("status_changed_at")[:limit]
     )
-    return sum(1 for run in runs if dispatch(run, now=now))
+    return dispatch_many(runs, now=now) if runs else 0

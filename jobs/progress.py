@@ -9,13 +9,17 @@ from .signals import run_progress
 
 
 class ProgressReporter:
-    """Coalesce a task's progress reports into at most one write per interval, never losing the last."""
+    """Coalesce a task's progress reports into at most one write per interval, never losing the last.
+
+    The claim counts as the first write, so a task that reports and finishes within one interval
+    costs no progress write at all: the runner hands the last report to the outcome's write.
+    """
 
     def __init__(self, run, interval=None, clock=time.monotonic):
         self.run = run
         self.interval = settings.JOBS_PROGRESS_INTERVAL_SECONDS if interval is None else interval
         self.clock = clock
-        self._last_write = None
+        self._last_write = clock()
         self._pending = None
         self.writes = 0
 
@@ -23,10 +27,13 @@ class ProgressReporter:
         if done < 0 or (total is not None and total < 0):
             raise ValueError("progress counts must not be negative")
         self._pending = (int(done), None if total is None else int(total), str(message or ""))
-        now = self.clock()
-        is_last = total is not None and done >= total
-        if is_last or self._last_write is None or now - self._last_write >= self.interval:
+        if self.clock() - self._last_write >= self.interval:
             self.flush()
+
+    def take_pending(self):
+        """Return the unwritten last report (done, total, message) and forget it, or None."""
+        pending, self._pending = self._pending, None
+        return pending
 
     def flush(self):
         """Write the latest unwritten report; raise JobCancelled if the run was cancelled."""

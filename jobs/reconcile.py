@@ -18,7 +18,7 @@ logger = logging.getLogger("jobs.reconcile")
 
 def recover_lost_runs(now=None):
     """Settle running runs whose worker stopped heartbeating; return how many."""
-    from .models import JobAttempt, JobRun, Worker
+    from .models import JobRun, Worker
 
     now = now or timezone.now()
     alive = Worker.objects.alive(now).values("name")
@@ -29,9 +29,7 @@ def recover_lost_runs(now=None):
     )
     recovered = 0
     for run in lost:
-        attempt = JobAttempt.objects.filter(run=run, number=run.attempt).first()
-        if attempt is None:
-            continue
+        attempt = run.current_attempt()
         if run.cancel_requested_at is not None:
             won = run.mark_cancelled(attempt, now=now)
         else:

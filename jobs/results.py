@@ -17,13 +17,14 @@ _TO_DJANGO = {
 }
 
 
-def to_task_result(run, task=None):
-    """Return the TaskResult of a run; `task` saves an import when the caller has it."""
+def to_task_result(run, task=None, attempts=None):
+    """Return the TaskResult of a run; `task` and `attempts` save queries when the caller has them."""
     from .definitions import get_task
 
     if task is None:
         task = get_task(run.task_path)
-    attempts = list(run.attempts.all()) if run.attempt else []
+    if attempts is None:
+        attempts = list(run.attempts.all()) if run.attempt else []
     errors = [
         TaskError(exception_class_path=a.error_type, traceback=a.traceback or a.error_message)
         for a in attempts

@@ -71,9 +71,9 @@ class RetryPolicy:
     def exponential(cls, max_attempts, base=60.0, factor=2.0, **kwargs):
         return cls(max_attempts=max_attempts, backoff=Backoff.EXPONENTIAL, base=base, factor=factor, **kwargs)
 
-    def should_retry(self, attempt, exc_type):
+    def should_retry(self, attempt, exc_type, max_attempts=None):
         """Return whether a run whose attempt number `attempt` raised `exc_type` gets another go."""
-        if attempt >= self.max_attempts:
+        if attempt >= (max_attempts or self.max_attempts):
             return False
         return exc_type is None or issubclass(exc_type, self._classes)
 

@@ -4,6 +4,7 @@ import logging
 import os
 import signal
 import socket
+import time
 import traceback as tb
 
 from django.db import close_old_connections, connections
@@ -14,10 +15,16 @@ from .exceptions import HardTimeLimitExceeded, JobCancelled, SoftTimeLimitExceed
 from .limits import time_limits
 from .progress import ProgressReporter
 from .results import to_task_result
-from .signals import run_status_changed
+from .signals import run_progress, run_status_changed
 from .status import AttemptOutcome, RunStatus
 
 logger = logging.getLogger("jobs.runner")
+
+# What this process has done, written to its Worker row by the heartbeat (no per-job writes).
+stats = {"current_run": None, "done": 0, "failed": 0}
+_last_finished = 0.0
+# A connection used less than this long ago is trusted without Django's health check query.
+TRUST_CONNECTION_SECONDS = 5.0
 
 
 def _worker_identity():
@@ -31,26 +38,35 @@ def _worker_identity():
 
 def execute(run_id):
     """Run one attempt of a run; the RQ entry point (its only argument is the run id)."""
+    global _last_finished
     from .dispatch import dispatch
-    from .models import JobRun, Worker
+    from .models import JobRun
 
-    # Like a request: drop connections that broke or aged out while the worker sat idle.
-    close_old_connections()
+    # Like a request: drop connections that broke or aged out while the worker sat idle. Between
+    # back-to-back jobs the check (a SELECT 1 per job) is skipped; a broken connection still
+    # marks itself unusable and is replaced here.
+    if time.monotonic() - _last_finished > TRUST_CONNECTION_SECONDS or _connection_had_errors():
+        close_old_connections()
     try:
         name, host, pid = _worker_identity()
         claimed = JobRun.claim(run_id, name, host, pid)
         if claimed is None:
             return _not_claimed(run_id)
         run, attempt = claimed
-        Worker.set_current(name, run.pk)
+        stats["current_run"] = run.pk
         run_status_changed.send(sender=JobRun, run=run, status="started")
         outcome = _execute_claimed(run, attempt)
-        Worker.count_finished(name, failed=outcome != RunStatus.SUCCEEDED)
+        stats["done" if outcome == RunStatus.SUCCEEDED else "failed"] += 1
         if run.status == RunStatus.FAILED:
             dispatch(run)  # schedule the next attempt now; the outbox retries if Redis refuses
         return {"run": str(run.pk), "status": run.status}
     finally:
-        close_old_connections()
+        stats["current_run"] = None
+        _last_finished = time.monotonic()
+
+
+def _connection_had_errors():
+    return any(conn.errors_occurred for conn in connections.all(initialized_only=True))
 
 
 def _not_claimed(run_id):
@@ -80,34 +96,48 @@ def _execute_claimed(run, attempt):
         with time_limits(run.soft_time_limit, run.hard_time_limit, lambda: _hard_limit_reached(run, attempt)):
             try:
                 if task.takes_context:
-                    task_result = to_task_result(run, task)
+                    earlier = list(run.attempts.all()) if attempt.number > 1 else []
+                    task_result = to_task_result(run, task, attempts=[*earlier, attempt])
                     value = task.call(JobContext(task_result=task_result, run=run, reporter=reporter),
                                       *run.args, **run.kwargs)
                 else:
                     value = task.call(*run.args, **run.kwargs)
-                reporter.flush()
             except JobCancelled:
+                _flush_quietly(reporter)
                 run.mark_cancelled(attempt)
                 _announce(run, "cancelled")
                 return RunStatus.CANCELLED
             except (WorkerShutdown, SystemExit, KeyboardInterrupt):
                 # Not the task's fault: back to the outbox without spending an attempt.
+                _flush_quietly(reporter)
                 run.mark_interrupted(attempt)
                 logger.warning("run %s interrupted by worker shutdown; it will be dispatched again", run.pk)
                 raise
             except BaseException as exc:  # noqa: BLE001 - every task error is recorded, none escapes
+                _flush_quietly(reporter)
                 return _record_failure(run, attempt, exc)
     finally:
         current_run.reset(context_token)
+    progress = reporter.take_pending()
     try:
-        won = run.mark_succeeded(attempt, value)
+        won = run.mark_succeeded(attempt, value, progress=progress)
     except (TypeError, ValueError) as exc:  # the return value is not JSON
         return _record_failure(run, attempt, exc)
     if won:
+        if progress is not None:
+            run_progress.send(sender=type(run), run=run, done=progress[0], total=progress[1], message=progress[2])
         _announce(run, "succeeded")
         return RunStatus.SUCCEEDED
     run.refresh_from_db()
     return run.status
+
+
+def _flush_quietly(reporter):
+    """Write the last progress report of an attempt that is ending anyway."""
+    try:
+        reporter.flush()
+    except JobCancelled:
+        pass
 
 
 def _record_failure(run, attempt, exc):

@@ -148,3 +148,13 @@ def sleeps_retryable(seconds=0.05):
     """Sleep; retried at once if its worker dies (the crash-recovery test's unit of work)."""
     time.sleep(seconds)
     return seconds
+
+
+@task(takes_context=True)
+def noop_with_progress(context):
+    """Report progress once and return: the benchmark's unit of work on Engram's full path."""
+    context.report_progress(1, 1, "done")
+
+
+def plain_noop():
+    """A bare RQ job function (no ledger): the benchmark's baseline."""

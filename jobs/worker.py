@@ -11,6 +11,8 @@ from rq.serializers import JSONSerializer
 from rq.timeouts import BaseDeathPenalty
 from rq.worker import SimpleWorker
 
+from .runner import stats as runner_stats
+
 logger = logging.getLogger("jobs.worker")
 
 
@@ -55,6 +57,7 @@ class EngramWorker(SimpleWorker):
         from .models import Worker
 
         Worker.register(self.name, self.hostname or "", os.getpid(), self.queue_names())
+        self._stats_base = dict(runner_stats)
         self._heartbeat_thread = threading.Thread(target=self._beat, name="engram-heartbeat", daemon=True)
         self._heartbeat_thread.start()
 
@@ -65,7 +68,7 @@ class EngramWorker(SimpleWorker):
         if self._shutdown_timer is not None:
             self._shutdown_timer.cancel()
         try:
-            Worker.mark_stopped(self.name)
+            Worker.mark_stopped(self.name, self._own_stats())
         finally:
             super().register_death()
 
@@ -77,11 +80,17 @@ class EngramWorker(SimpleWorker):
         while not self._heartbeat_stop.wait(interval):
             try:
                 close_old_connections()
-                if not Worker.beat(self.name):
+                if not Worker.beat(self.name, self._own_stats()):
                     Worker.register(self.name, self.hostname or "", os.getpid(), self.queue_names())
             except Exception:  # noqa: BLE001 - a DB blip must not kill the heartbeat thread
                 logger.exception("worker %s: heartbeat failed", self.name)
         connections.close_all()
+
+    def _own_stats(self):
+        """This worker's counters (a process may host several workers one after another in tests)."""
+        base = getattr(self, "_stats_base", {"done": 0, "failed": 0})
+        return {"current_run": runner_stats["current_run"], "done": runner_stats["done"] - base["done"],
+                "failed": runner_stats["failed"] - base["failed"]}
 
     # --- shutdown and forced stops ------------------------------------------------------
 

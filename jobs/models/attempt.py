@@ -32,7 +32,10 @@ class JobAttempt(models.Model):
         self.finished_at = now or timezone.now()
         for name, value in error.items():
             setattr(self, name, value)
-        self.save(update_fields=["outcome", "finished_at", *error])
+        if self._state.adding:  # the live attempt is only written when it ends
+            self.save(force_insert=True)
+        else:
+            self.save(update_fields=["outcome", "finished_at", *error])
 
     @property
     def duration(self):

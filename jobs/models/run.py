@@ -222,34 +222,44 @@ class JobRun(models.Model):
         return self._transition(S.PENDING, extra_filter={"status__in": S.waiting()})
 
     # --- execution ----------------------------------------------------------------------
+    # The run row carries the live attempt (worker, started_at); its JobAttempt row is written
+    # when the attempt ends, in the same statement or transaction as the run's new status.
 
     @classmethod
     def claim(cls, run_id, worker_name, worker_host, worker_pid, now=None):
-        """Atomically take a run for execution; return (run, attempt) or None if not ours to run."""
-        from .attempt import JobAttempt
-
+        """Atomically take a run for execution; return (run, unsaved attempt) or None."""
         now = now or timezone.now()
-        table = cls._meta.db_table
-        # One UPDATE ... RETURNING: of two workers handed the same run, exactly one gets a row.
+        # Every column: a deferred one would cost a query the first time the runner touched it.
+        fields = cls._meta.concrete_fields
+        # One UPDATE ... RETURNING (the hot path): of two workers handed the same run, exactly
+        # one gets a row back.
         sql = (
-            f"UPDATE {table} SET status = %s, attempt = attempt + 1, started_at = %s, "
+            f"UPDATE {cls._meta.db_table} SET status = %s, attempt = attempt + 1, started_at = %s, "
             "status_changed_at = %s, worker_name = %s, worker_host = %s, worker_pid = %s, "
             "progress_done = 0, progress_message = '', progress_updated_at = NULL "
             "WHERE id = %s AND status = ANY(%s) AND cancel_requested_at IS NULL "
-            "AND (run_after IS NULL OR run_after <= %s) RETURNING *"
+            f"AND (run_after IS NULL OR run_after <= %s) RETURNING {', '.join(f.column for f in fields)}"
         )
         params = [S.RUNNING, now, now, worker_name, worker_host, worker_pid, str(run_id),
                   list(S.claimable()), now + timedelta(seconds=1)]
-        with transaction.atomic():
-            claimed = list(cls.objects.raw(sql, params))
-            if not claimed:
-                return None
-            run = claimed[0]
-            attempt = JobAttempt.objects.create(
-                run=run, number=run.attempt, worker_name=worker_name, worker_host=worker_host,
-                worker_pid=worker_pid, started_at=now,
-            )
-        return run, attempt
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
+                  for f, v in zip(fields, row)]
+        run = cls.from_db(connection.alias, [f.attname for f in fields], values)
+        return run, run.current_attempt()
+
+    def current_attempt(self):
+        """The attempt in progress, as an unsaved JobAttempt built from this row."""
+        from .attempt import JobAttempt
+
+        return JobAttempt(
+            run=self, number=self.attempt, worker_name=self.worker_name, worker_host=self.worker_host,
+            worker_pid=self.worker_pid, started_at=self.started_at or timezone.now(),
+        )
 
     def record_progress(self, done, total, message, now=None):
         """Write progress; return (still running, cancel requested) in the same round trip."""
@@ -268,16 +278,44 @@ class JobRun(models.Model):
             return False, False
         return True, row[0] is not None
 
-    def mark_succeeded(self, attempt, value, now=None):
+    def mark_succeeded(self, attempt, value, progress=None, now=None):
+        """Record success, the last progress report and the attempt row in one statement."""
+        from .attempt import JobAttempt
+
         now = now or timezone.now()
-        with transaction.atomic():
-            won = self._transition(
-                S.SUCCEEDED, extra_filter={"attempt": attempt.number}, now=now, finished_at=now,
-                result=_cap_result(value), error_type="", error_message="", error_traceback="",
+        result = json.dumps(_cap_result(value))
+        done, total, message = progress or (self.progress_done, self.progress_total, self.progress_message)
+        message = (message or "")[:500]
+        with connection.cursor() as cursor:
+            # The hot path: one round trip instead of BEGIN, two writes and COMMIT.
+            cursor.execute(
+                f"""
+                WITH done AS (
+                    UPDATE {self._meta.db_table} SET status = %s, status_changed_at = %s, finished_at = %s,
+                        result = %s::jsonb, error_type = '', error_message = '', error_traceback = '',
+                        progress_done = %s, progress_total = %s, progress_message = %s,
+                        progress_updated_at = %s
+                    WHERE id = %s AND status = ANY(%s) AND attempt = %s RETURNING id
+                )
+                INSERT INTO {JobAttempt._meta.db_table} (run_id, number, worker_name, worker_host,
+                    worker_pid, started_at, finished_at, outcome, error_type, error_message, traceback)
+                SELECT id, %s, %s, %s, %s, %s, %s, %s, '', '', '' FROM done RETURNING id
+                """,
+                [S.SUCCEEDED, now, now, result, done, total, message, now, str(self.pk),
+                 list(ALLOWED_FROM[S.SUCCEEDED]), attempt.number,
+                 attempt.number, attempt.worker_name, attempt.worker_host, attempt.worker_pid,
+                 attempt.started_at, now, AttemptOutcome.SUCCEEDED],
             )
-            if won:
-                attempt.finish(AttemptOutcome.SUCCEEDED, now=now)
-        return won
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        self.status, self.status_changed_at, self.finished_at = S.SUCCEEDED, now, now
+        self.result = json.loads(result)
+        self.error_type = self.error_message = self.error_traceback = ""
+        self.progress_done, self.progress_total, self.progress_message = done, total, message
+        attempt.pk, attempt.outcome, attempt.finished_at = row[0], AttemptOutcome.SUCCEEDED, now
+        attempt._state.adding = False
+        return True
 
     def mark_attempt_failed(self, attempt, outcome, exc_type, message, traceback="", now=None, rng=None):
         """Record a failed attempt and decide: another attempt (failed, run_after set) or dead."""
@@ -291,7 +329,7 @@ class JobRun(models.Model):
         }
         policy = self.policy
         with transaction.atomic():
-            if policy.should_retry(attempt.number, exc_type):
+            if policy.should_retry(attempt.number, exc_type, max_attempts=self.max_attempts):
                 delay = policy.delay(attempt.number, rng or random)
                 won = self._transition(
                     S.FAILED, extra_filter={"attempt": attempt.number}, now=now,
@@ -307,15 +345,17 @@ class JobRun(models.Model):
         return won
 
     def mark_cancelled(self, attempt=None, now=None):
+        """Cancel the run; a running one's attempt is closed as cancelled."""
         now = now or timezone.now()
+        was_running = self.status == S.RUNNING
+        if was_running and attempt is None:
+            attempt = self.current_attempt()
         with transaction.atomic():
             extra = {"attempt": attempt.number} if attempt else None
             won = self._transition(S.CANCELLED, extra_filter=extra, now=now, finished_at=now,
                                    cancel_requested_at=self.cancel_requested_at or now)
-            if won:
-                self.attempts.filter(outcome=AttemptOutcome.RUNNING).update(
-                    outcome=AttemptOutcome.CANCELLED, finished_at=now
-                )
+            if won and attempt is not None:
+                attempt.finish(AttemptOutcome.CANCELLED, now=now)
         return won
 
     def request_cancel(self, now=None):
@@ -332,13 +372,14 @@ class JobRun(models.Model):
         """Hand a run cut short by a worker shutdown back to the outbox without spending an attempt."""
         now = now or timezone.now()
         with transaction.atomic():
+            # The attempt keeps its number (attempt rows are unique per run); the budget grows
+            # by one instead, since the shutdown was not the task's fault.
             won = self._transition(
                 S.PENDING, extra_filter={"attempt": attempt.number, "status": S.RUNNING}, now=now,
-                attempt=models.F("attempt") - 1, run_after=None,
+                max_attempts=models.F("max_attempts") + 1, run_after=None,
             )
             if won:
                 attempt.finish(AttemptOutcome.INTERRUPTED, now=now, error_type="jobs.exceptions.WorkerShutdown",
                                error_message="worker shut down before the task finished")
-                self.refresh_from_db(fields=["attempt"])
+                self.refresh_from_db(fields=["max_attempts"])
         return won
-

@@ -56,19 +56,15 @@ class Worker(models.Model):
         return worker
 
     @classmethod
-    def beat(cls, name):
-        """Record that the named worker is alive; return False if its row is gone."""
-        return cls.objects.filter(name=name, stopped_at__isnull=True).update(heartbeat_at=timezone.now()) == 1
+    def beat(cls, name, stats):
+        """Record that the named worker is alive, with its counters; False if its row is gone."""
+        return cls.objects.filter(name=name, stopped_at__isnull=True).update(
+            heartbeat_at=timezone.now(), current_run_id=stats["current_run"],
+            jobs_done=stats["done"], jobs_failed=stats["failed"],
+        ) == 1
 
     @classmethod
-    def mark_stopped(cls, name):
-        cls.objects.filter(name=name).update(stopped_at=timezone.now(), current_run=None)
-
-    @classmethod
-    def set_current(cls, name, run_id):
-        cls.objects.filter(name=name).update(current_run_id=run_id, heartbeat_at=timezone.now())
-
-    @classmethod
-    def count_finished(cls, name, failed):
-        field = "jobs_failed" if failed else "jobs_done"
-        cls.objects.filter(name=name).update(**{field: models.F(field) + 1, "current_run": None})
+    def mark_stopped(cls, name, stats):
+        cls.objects.filter(name=name).update(
+            stopped_at=timezone.now(), current_run=None, jobs_done=stats["done"], jobs_failed=stats["failed"]
+        )

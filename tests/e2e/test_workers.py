@@ -79,7 +79,7 @@ def test_a_job_overrunning_the_shutdown_grace_goes_back_to_the_outbox(processes)
     worker.send_signal(signal.SIGTERM)
     worker.wait(30)
     run = JobRun.objects.get(pk=run_id)
-    assert run.status == RunStatus.PENDING and run.attempt == 0
+    assert run.status == RunStatus.PENDING and run.max_attempts == 2
     assert run.attempts.get().outcome == AttemptOutcome.INTERRUPTED
     processes("jobs", "housekeeping")
     wait_for(lambda: JobRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).exists(), message="re-dispatch")

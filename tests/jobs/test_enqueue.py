@@ -154,3 +154,27 @@ def test_the_catalog_lists_the_sample_tasks():
 
 def _module_level():
     pass
+
+
+def test_runs_enqueued_in_one_transaction_are_dispatched_together_savepoints_respected():
+    with transaction.atomic():
+        kept = [noop.enqueue().id for _ in range(3)]
+        try:
+            with transaction.atomic():
+                dropped = noop.enqueue().id
+                raise RuntimeError("roll back the savepoint")
+        except RuntimeError:
+            pass
+        kept.append(noop.enqueue().id)
+    assert not JobRun.objects.filter(pk=dropped).exists()
+    assert JobRun.objects.filter(pk__in=kept, status=RunStatus.QUEUED).count() == 4
+    assert get_rq_queue("default.normal").count == 4
+
+
+def test_outside_a_transaction_a_redis_failure_returns_the_run_to_the_outbox(services):
+    services.stop_redis()
+    try:
+        run_id = noop.using(run_after=timezone.now() + timedelta(hours=1)).enqueue().id
+    finally:
+        services.start_redis()
+    assert JobRun.objects.get(pk=run_id).status == RunStatus.PENDING

@@ -1,0 +1,172 @@
+"""Engram's job path vs bare RQ, with the same worker class, on the embedded PostgreSQL + Redis.
+
+    .venv/bin/python bench/jobs_throughput.py [--jobs 2000] [--latency-samples 200]
+
+(a) bare RQ: N plain no-op jobs through RQ's SimpleWorker (JSON serializer);
+(b) Engram: N no-op tasks through `.enqueue()` (ledger row + outbox dispatch) and EngramWorker
+    (atomic claim, attempt row, one progress write, outcome);
+(c) enqueue-to-start latency with an idle `manage.py rqworker` subprocess.
+Both workers run in this process, one after the other, on a fresh durable (fsync on) cluster.
+"""
+
+import argparse
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def start_services():
+    from project.embedded import EmbeddedServices
+
+    var_dir = ROOT / "var" / f"b{os.getpid()}"
+    shutil.rmtree(var_dir, ignore_errors=True)
+    services = EmbeddedServices(var_dir)
+    services.start()
+    os.environ.update(DATABASE_URL=services.database_url() + os.environ.get("BENCH_DB_OPTS", ""), REDIS_URL=services.redis_url(),
+                      ENGRAM_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="project.settings",
+                      JOBS_LOG_LEVEL="WARNING", ENGRAM_DEBUG="0", ENGRAM_SECRET_KEY="bench-only-secret")
+    return services
+
+
+def quiet_worker(cls, queues, redis):
+    import logging
+
+    worker = cls(queues, connection=redis)
+    worker.log.setLevel(logging.WARNING)
+    return worker
+
+
+def bench_bare(n):
+    from rq import Queue, SimpleWorker
+    from rq.serializers import JSONSerializer
+
+    from jobs.queues import get_redis
+
+    redis = get_redis()
+    queue = Queue("bench.bare", connection=redis, serializer=JSONSerializer)
+    started = time.perf_counter()
+    for _ in range(n):
+        queue.enqueue_call("jobs.samples.plain_noop", result_ttl=600)
+    enqueue_s = time.perf_counter() - started
+    worker = quiet_worker(SimpleWorker, [queue], redis)
+    worker.serializer = JSONSerializer
+    started = time.perf_counter()
+    worker.work(burst=True, logging_level="WARNING")
+    run_s = time.perf_counter() - started
+    return n / enqueue_s, n / run_s
+
+
+def bench_engram(n, batch=100):
+    from django.db import transaction
+
+    from jobs.models import JobRun
+    from jobs.queues import get_redis, get_rq_queue, worker_queue_names
+    from jobs.samples import noop_with_progress
+    from jobs.worker import EngramWorker
+
+    half = n // 2
+    started = time.perf_counter()
+    for _ in range(half):  # each enqueue its own transaction (autocommit)
+        noop_with_progress.enqueue()
+    single_s = time.perf_counter() - started
+    started = time.perf_counter()
+    for start in range(half, n, batch):  # a bulk import: `batch` enqueues per transaction
+        with transaction.atomic():
+            for _ in range(min(batch, n - start)):
+                noop_with_progress.enqueue()
+    batched_s = time.perf_counter() - started
+    worker = quiet_worker(EngramWorker, [get_rq_queue(q) for q in worker_queue_names(["default"])], get_redis())
+    started = time.perf_counter()
+    worker.work(burst=True, logging_level="WARNING")
+    run_s = time.perf_counter() - started
+    done = JobRun.objects.succeeded().count()
+    assert done == n, f"only {done} of {n} runs succeeded"
+    return half / single_s, (n - half) / batched_s, n / run_s
+
+
+def bench_latency(samples):
+    from django.db import close_old_connections
+
+    from jobs.models import JobRun
+    from jobs.queues import worker_queue_names
+    from jobs.samples import noop
+
+    env = dict(os.environ)
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "rqworker", *worker_queue_names(["default"])], cwd=ROOT, env=env,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    try:
+        latencies = []
+        for i in range(samples + 5):
+            run_id = noop.enqueue().id
+            deadline = time.monotonic() + 30
+            while True:
+                close_old_connections()
+                run = JobRun.objects.only("status", "enqueued_at", "started_at").get(pk=run_id)
+                if run.status == "succeeded":
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit("latency worker did not run the job within 30s")
+                time.sleep(0.002)
+            if i >= 5:  # the first runs warm up imports and connections
+                latencies.append((run.started_at - run.enqueued_at).total_seconds() * 1000)
+            time.sleep(0.01)  # let the worker go idle again
+        return latencies
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+
+
+def percentile(values, fraction):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--latency-samples", type=int, default=200)
+    options = parser.parse_args()
+
+    services = start_services()
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+        bare_enqueue, bare_rate = bench_bare(options.jobs)
+        engram_enqueue, engram_batched, engram_rate = bench_engram(options.jobs)
+        latencies = bench_latency(options.latency_samples)
+        from django.db import connections
+
+        connections.close_all()
+    finally:
+        services.destroy()
+
+    ratio = engram_rate / bare_rate
+    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    print(f"bare RQ   : enqueue {bare_enqueue:8.0f}/s   run {bare_rate:7.1f} jobs/s")
+    print(f"engram    : enqueue {engram_enqueue:8.0f}/s   run {engram_rate:7.1f} jobs/s   "
+          f"(enqueue 100 per transaction: {engram_batched:.0f}/s)")
+    print(f"latency   : enqueue-to-start p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(latencies)} samples, idle worker)")
+    print(f"goals     : ratio >= 0.8 {'ok' if ratio >= 0.8 else 'MISSED'}, "
+          f"enqueue >= 2000/s {'ok' if engram_enqueue >= 2000 else 'MISSED'} "
+          f"(batched {'ok' if engram_batched >= 2000 else 'MISSED'}), "
+          f"p50 < 5 ms {'ok' if p50 < 5 else 'MISSED'}")
+    print(f"jobs_throughput: engram={engram_rate:.1f}/s bare={bare_rate:.1f}/s ratio={ratio:.2f} "
+          f"enqueue={engram_enqueue:.0f}/s enqueue_batched={engram_batched:.0f}/s start_p50={p50:.2f}ms start_p99={p99:.2f}ms")
+
+
+if __name__ == "__main__":
+    main()
