@@ -117,13 +117,19 @@ class JobRun(models.Model):
     error_message = models.TextField(blank=True)
     error_traceback = models.TextField(blank=True)
 
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
-    root = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="descendants")
-    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries")
+    # Mostly NULL: partial indexes (Meta) instead of full ones, which every status change would
+    # have to update (a status change is never a HOT update: status is indexed).
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children",
+                               db_index=False)
+    root = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="descendants",
+                             db_index=False)
+    retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries",
+                                 db_index=False)
     unique_key = models.CharField(max_length=255, null=True, blank=True)
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.API)
     enqueued_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        db_index=False,
     )
 
     objects = JobRunQuerySet.as_manager()
@@ -134,6 +140,10 @@ class JobRun(models.Model):
             models.Index(fields=["status", "-enqueued_at"], name="jobs_run_status_idx"),
             models.Index(fields=["task_path", "-enqueued_at"], name="jobs_run_task_idx"),
             models.Index(fields=["-enqueued_at"], name="jobs_run_enqueued_idx"),
+            *[
+                models.Index(fields=[name], name=f"jobs_run_{name}_idx", condition=models.Q(**{f"{name}__isnull": False}))
+                for name in ("parent", "root", "retry_of", "enqueued_by")
+            ],
             # The outbox and reconciler scan only the few unfinished rows of a huge table.
             models.Index(
                 fields=["status_changed_at"], name="jobs_run_unfinished_idx",
