@@ -67,6 +67,7 @@ class RQBackend(BaseTaskBackend):
             trigger=trigger,
             enqueued_by=origin.get("user"),
             retry_of=origin.get("retry_of"),
+            schedule=origin.get("schedule"),
             enqueued_at=timezone.now(),
         )
         # Outside a transaction nothing can roll the row back: write it already dispatched and

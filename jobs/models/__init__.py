@@ -1,5 +1,9 @@
 from .attempt import JobAttempt
+from .policy import TaskPolicy, TaskPolicyChange
 from .run import JobRun
+from .schedule import MisfirePolicy, OverlapPolicy, Schedule
 from .worker import Worker
 
-__all__ = ["JobAttempt", "JobRun", "Worker"]
+__all__ = [
+    "JobAttempt", "JobRun", "MisfirePolicy", "OverlapPolicy", "Schedule", "TaskPolicy", "TaskPolicyChange", "Worker",
+]

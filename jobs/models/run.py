@@ -125,6 +125,8 @@ class JobRun(models.Model):
                              db_index=False)
     retry_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="retries",
                                  db_index=False)
+    schedule = models.ForeignKey("jobs.Schedule", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="runs", db_index=False)
     unique_key = models.CharField(max_length=255, null=True, blank=True)
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.API)
     enqueued_by = models.ForeignKey(
@@ -142,7 +144,7 @@ class JobRun(models.Model):
             models.Index(fields=["-enqueued_at"], name="jobs_run_enqueued_idx"),
             *[
                 models.Index(fields=[name], name=f"jobs_run_{name}_idx", condition=models.Q(**{f"{name}__isnull": False}))
-                for name in ("parent", "root", "retry_of", "enqueued_by")
+                for name in ("parent", "root", "retry_of", "enqueued_by", "schedule")
             ],
             # The outbox and reconciler scan only the few unfinished rows of a huge table.
             models.Index(
