@@ -31,6 +31,7 @@ class RQBackend(BaseTaskBackend):
         from .context import current_origin, current_run
         from .dispatch import dispatch_on_commit, push_or_return
         from .models import JobRun
+        from .policies import effective_policy
         from .results import to_task_result
 
         self.validate_task(task)
@@ -48,17 +49,18 @@ class RQBackend(BaseTaskBackend):
         else:
             trigger = Trigger.API
         unique_key = task.resolve_unique_key(args, kwargs)
+        policy = effective_policy(task)
         run = JobRun(
             task_path=task.module_path,
             args=args,
             kwargs=kwargs,
             queue=task.queue_name,
-            priority=task.priority,
-            lane=lane_for_priority(task.priority),
-            max_attempts=task.retry.max_attempts,
-            retry_policy=task.retry.to_json(),
-            soft_time_limit=task.soft_time_limit,
-            hard_time_limit=task.hard_time_limit,
+            priority=policy.priority,
+            lane=lane_for_priority(policy.priority),
+            max_attempts=policy.retry.max_attempts,
+            retry_policy=policy.retry.to_json(),
+            soft_time_limit=policy.soft_time_limit,
+            hard_time_limit=policy.hard_time_limit,
             result_ttl=task.result_ttl if task.result_ttl is not None else _default_result_ttl(),
             run_after=task.run_after,
             unique_key=unique_key,
@@ -72,7 +74,8 @@ class RQBackend(BaseTaskBackend):
         )
         # Outside a transaction nothing can roll the row back: write it already dispatched and
         # push it (one write, not two); if Redis refuses, push_or_return puts it in the outbox.
-        autocommit = not transaction.get_connection().in_atomic_block
+        # A paused task's runs wait in the outbox; the dispatcher sends them once it is resumed.
+        autocommit = not transaction.get_connection().in_atomic_block and not policy.paused
         if autocommit:
             delayed = run.run_after is not None and run.run_after > run.enqueued_at
             run.status = RunStatus.SCHEDULED if delayed else RunStatus.QUEUED
@@ -85,7 +88,7 @@ class RQBackend(BaseTaskBackend):
                 return to_task_result(existing, task)
         if autocommit:
             push_or_return(run)
-        else:
+        elif not policy.paused:
             dispatch_on_commit(run)
         result = to_task_result(run, task)
         task_enqueued.send(type(self), task_result=result)

@@ -37,10 +37,14 @@ def _flush_outbox(conn):
 def dispatch_many(runs, now=None):
     """Dispatch runs with one UPDATE and one Redis round trip; return how many went out."""
     from .models import JobRun
+    from .policies import paused_task_paths
     from .status import RunStatus
 
     now = now or timezone.now()
-    by_id = {str(run.pk): run for run in runs}
+    paused = paused_task_paths()
+    by_id = {str(run.pk): run for run in runs if run.task_path not in paused}
+    if not by_id:
+        return 0
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {JobRun._meta.db_table} SET status = CASE WHEN run_after > %s THEN %s ELSE %s END, "
@@ -84,7 +88,11 @@ def push_or_return(run):
 
 def dispatch(run, now=None):
     """Push one undispatched run to RQ; on a Redis error leave it in the outbox. Return success."""
+    from .policies import paused_task_paths
+
     now = now or timezone.now()
+    if run.task_path in paused_task_paths():
+        return False  # stays in the outbox until the task is resumed
     previous = run.status
     delayed = run.run_after is not None and run.run_after > now
     # Mark first, push second: a fast worker may claim the run before a later status write.
@@ -118,11 +126,13 @@ def push(run, delayed, pipeline=None):
 def dispatch_pending(limit=1000, now=None):
     """Dispatch runs the outbox still holds (Redis was down, or their process died); return count."""
     from .models import JobRun
+    from .policies import paused_task_paths
 
     # The grace leaves fresh runs to the on_commit hook of the process that wrote them.
     runs = list(
         JobRun.objects.undispatched()
         .unchanged_for(settings.JOBS_DISPATCH_GRACE_SECONDS, now=now)
+        .exclude(task_path__in=paused_task_paths())
         .order_by("status_changed_at")[:limit]
     )
     return dispatch_many(runs, now=now) if runs else 0

@@ -142,6 +142,9 @@ class JobRun(models.Model):
             models.Index(fields=["status", "-enqueued_at"], name="jobs_run_status_idx"),
             models.Index(fields=["task_path", "-enqueued_at"], name="jobs_run_task_idx"),
             models.Index(fields=["-enqueued_at"], name="jobs_run_enqueued_idx"),
+            # One per admin filter, each in the changelist's order, so a filtered page is an index scan.
+            models.Index(fields=["queue", "-enqueued_at"], name="jobs_run_queue_idx"),
+            models.Index(fields=["trigger", "-enqueued_at"], name="jobs_run_trigger_idx"),
             *[
                 models.Index(fields=[name], name=f"jobs_run_{name}_idx", condition=models.Q(**{f"{name}__isnull": False}))
                 for name in ("parent", "root", "retry_of", "enqueued_by", "schedule")
