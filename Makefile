@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install services-stop bench clean
+.PHONY: run test install chromium services-stop bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then \
@@ -26,14 +26,26 @@ install: $(STAMP)
 run: $(STAMP)
 	$(PY) manage.py services start
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py jobs seed_schedules
 	$(PY) manage.py engram_demo
 	$(PY) manage.py serve
 
-test: $(STAMP)
+# Browser tests drive Debian's chromium (never a browser download); install it when missing.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium \
+		|| { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; \
+	fi
+
+test: $(STAMP) chromium
 	$(PY) -m pytest
 
 bench: $(STAMP)
 	$(PY) bench/jobs_throughput.py
+	$(PY) bench/admin_scale.py
+	$(PY) bench/progress_latency.py
 
 services-stop: $(STAMP)
 	$(PY) manage.py services stop

@@ -12,3 +12,4 @@ class JobsConfig(AppConfig):
         # The catalog holds every task: import each app's tasks module, like admin.autodiscover().
         autodiscover_modules("tasks")
         from . import samples  # noqa: F401 - the sample tasks are part of the catalog
+        from . import live  # noqa: F401 - publishes run signals to WebSocket watchers

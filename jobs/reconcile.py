@@ -10,6 +10,7 @@ from rq.job import Job
 
 from .dispatch import dispatch, dispatch_pending
 from .exceptions import WorkerLost
+from .signals import run_status_changed
 from .queues import get_redis
 from .status import AttemptOutcome, RunStatus
 
@@ -40,6 +41,7 @@ def recover_lost_runs(now=None):
         if won:
             recovered += 1
             logger.warning("run %s lost with worker %s; now %s", run.pk, run.worker_name, run.status)
+            run_status_changed.send(sender=JobRun, run=run, status=str(run.status))
             if run.status == RunStatus.FAILED:
                 dispatch(run, now=now)
     return recovered

@@ -156,6 +156,13 @@ def _announce(run, status):
     run_status_changed.send(sender=JobRun, run=run, status=status)
 
 
+def flush_live_events(timeout=1.0):
+    """Let queued live events reach Redis before this process kills itself."""
+    from .live import publisher
+
+    publisher.flush(timeout)
+
+
 def _hard_limit_reached(run, attempt):
     """Record the hard-limit outcome, then kill this process (the watchdog thread runs this)."""
     from .dispatch import dispatch
@@ -167,6 +174,9 @@ def _hard_limit_reached(run, attempt):
         )
         if won and run.status == RunStatus.FAILED:
             dispatch(run)
+        if won:
+            _announce(run, "failed" if run.status == RunStatus.FAILED else "dead")
+            flush_live_events()
     finally:
         connections.close_all()
     if won:

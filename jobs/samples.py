@@ -158,3 +158,13 @@ def noop_with_progress(context):
 
 def plain_noop():
     """A bare RQ job function (no ledger): the benchmark's baseline."""
+
+
+@task(retry=RetryPolicy.none())
+def fails_first_time(key):
+    """Fail the first run for `key` (dead at once); any later run of the same key succeeds."""
+    from .queues import get_redis
+
+    if get_redis().incr(f"engram:samples:first:{key}") == 1:
+        raise RuntimeError(f"first run for {key} fails")
+    return f"{key} ok"

@@ -1,19 +1,26 @@
 """EngramWorker: the RQ worker class every `manage.py rqworker` runs (set in settings.RQ)."""
 
 import logging
+import math
 import os
 import signal
 import threading
+import time
 
 from django.conf import settings
 from django.db import close_old_connections, connections
 from rq.serializers import JSONSerializer
 from rq.timeouts import BaseDeathPenalty
-from rq.worker import SimpleWorker
+from rq.worker import SimpleWorker, WorkerStatus
 
+from .pausing import PausedQueuesCache, queue_of
 from .runner import stats as runner_stats
 
 logger = logging.getLogger("jobs.worker")
+
+# The longest one blocking pop lasts: a pause or resume reaches an idle worker within this (plus
+# the paused set's one-second cache) instead of after RQ's ~400 s dequeue timeout.
+PAUSE_CHECK_SECONDS = 2
 
 
 class NoDeathPenalty(BaseDeathPenalty):
@@ -92,6 +99,48 @@ class EngramWorker(SimpleWorker):
         return {"current_run": runner_stats["current_run"], "done": runner_stats["done"] - base["done"],
                 "failed": runner_stats["failed"] - base["failed"]}
 
+    # --- paused queues --------------------------------------------------------------------
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        """Dequeue from the lanes of unpaused queues only, blocking in short slices to see changes."""
+        if getattr(self, "_paused_cache", None) is None:
+            self._paused_cache = PausedQueuesCache(self.connection)
+        idle_since = time.monotonic()
+        while True:
+            paused = self._paused_cache.get()
+            lanes = [q for q in self._ordered_queues if queue_of(q.name) not in paused]
+            if timeout is None:  # burst: one non-blocking pass
+                return self._dequeue_from(lanes, None, None) if lanes else None
+            wait = min(timeout, PAUSE_CHECK_SECONDS)
+            if max_idle_time is not None:
+                left = max_idle_time - (time.monotonic() - idle_since)
+                if left <= 0:
+                    return None
+                wait = max(1, min(wait, math.ceil(left)))
+            if lanes:
+                # max_idle_time=wait makes RQ return after one empty pop instead of blocking on
+                # with the lanes it was handed, so the next slice re-reads the paused set.
+                result = self._dequeue_from(lanes, wait, wait)
+                if result is not None:
+                    return result
+            else:
+                # Every queue this worker serves is paused: there is nothing to block on in Redis.
+                self.set_state(WorkerStatus.IDLE)
+                self.heartbeat()
+                if self.should_run_maintenance_tasks:
+                    self.run_maintenance_tasks()
+                time.sleep(wait)
+
+    def _dequeue_from(self, lanes, timeout, max_idle_time):
+        everything = self._ordered_queues
+        self._ordered_queues = lanes
+        try:
+            return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        finally:
+            # RQ reorders _ordered_queues only for its round_robin and random strategies, which
+            # Engram never uses (high lanes must drain first), so the full list is kept as is.
+            self._ordered_queues = everything
+
     # --- shutdown and forced stops ------------------------------------------------------
 
     def handle_warm_shutdown_request(self):
@@ -114,6 +163,11 @@ class EngramWorker(SimpleWorker):
             return
         run = JobRun.objects.filter(pk=run_id).first()
         if run is not None and run.mark_cancelled():
+            from .runner import flush_live_events
+            from .signals import run_status_changed
+
             logger.warning("worker %s: run %s ignored its cancel request; killing the worker", self.name, run_id)
+            run_status_changed.send(sender=JobRun, run=run, status="cancelled")
+            flush_live_events()
             connections.close_all()
             os.kill(os.getpid(), signal.SIGKILL)

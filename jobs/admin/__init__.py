@@ -1,3 +1,3 @@
 """Admin for the job platform: one module per area."""
 
-from . import runs  # noqa: F401 - registers the run admin
+from . import operations, runs, schedules  # noqa: F401 - each module registers its ModelAdmins

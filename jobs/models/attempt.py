@@ -22,6 +22,8 @@ class JobAttempt(models.Model):
     class Meta:
         ordering = ["run", "number"]
         constraints = [models.UniqueConstraint(fields=["run", "number"], name="jobs_attempt_run_number_uniq")]
+        # The Queues page counts failed attempts of the last 24 h.
+        indexes = [models.Index(fields=["-finished_at"], name="jobs_attempt_finished_idx")]
 
     def __str__(self):
         return f"{self.run_id} #{self.number} {self.outcome}"

@@ -85,3 +85,12 @@ def test_from_the_shell_a_bad_id_is_one_line_and_a_non_zero_exit(subprocess_env)
                           text=True, env=subprocess_env, timeout=60)
     assert proc.returncode != 0
     assert proc.stderr.strip().splitlines() == ["CommandError: no run with id 'nope'"]
+
+
+def test_seed_schedules_creates_the_defaults_once():
+    from jobs.models import Schedule
+
+    assert "created: jobs: purge old runs" in jobs("seed_schedules")
+    schedule = Schedule.objects.get(name="jobs: purge old runs")
+    assert schedule.next_fire_at is not None and schedule.enabled
+    assert jobs("seed_schedules").strip() == "default schedules exist"

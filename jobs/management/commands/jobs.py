@@ -1,4 +1,5 @@
-"""manage.py jobs catalog|queues|enqueue|list|show|retry|cancel|dispatch|reconcile|housekeeping."""
+"""manage.py jobs catalog|queues|enqueue|list|show|retry|cancel|dispatch|reconcile|pause|resume|scheduler|
+seed_schedules|housekeeping."""
 
 import json
 import time
@@ -9,11 +10,13 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.tasks.exceptions import InvalidTask
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from jobs.control import cancel_run, retry_run
 from jobs.definitions import catalog, get_task
 from jobs.dispatch import dispatch_pending
 from jobs.models import JobRun
+from jobs.pausing import pause_queue, paused_queues, resume_queue
 from jobs.queues import lane_for_priority, worker_queue_names
 from jobs.reconcile import reconcile
 from jobs.status import RunStatus
@@ -39,10 +42,15 @@ class Command(BaseCommand):
         p.add_argument("--limit", type=int, default=20)
         for name in ("show", "retry", "cancel"):
             sub.add_parser(name, help=f"{name} one run").add_argument("id")
+        sub.add_parser("pause", help="workers take no runs from QUEUE (it still accepts them)").add_argument("queue")
+        sub.add_parser("resume", help="workers take runs from a paused QUEUE again").add_argument("queue")
         sub.add_parser("dispatch", help="push runs the outbox still holds to Redis")
         sub.add_parser("reconcile", help="recover lost runs and re-dispatch what Redis forgot")
         p = sub.add_parser("housekeeping", help="run dispatch + reconcile in a loop")
         p.add_argument("--interval", type=float, default=None)
+        sub.add_parser("seed_schedules", help="create the platform's default schedules that are missing")
+        p = sub.add_parser("scheduler", help="fire schedules, dispatch + reconcile; one active at a time")
+        p.add_argument("--tick", type=float, default=1.0, help="longest wait between steps (seconds)")
 
     def handle(self, *args, action, **options):
         getattr(self, f"do_{action}")(**options)
@@ -87,6 +95,12 @@ class Command(BaseCommand):
             runs = runs.filter(status=status)
         if task:
             runs = runs.filter(task_path=task)
+        try:
+            paused = paused_queues()
+        except RedisError:
+            paused = {"unknown (Redis unavailable)"}
+        if paused:
+            self.stdout.write(f"paused queues: {', '.join(sorted(paused))}")
         rows = [("id", "task", "status", "attempt", "queue", "enqueued")]
         for run in runs[:limit]:
             rows.append((str(run.pk), run.task_path, run.status, f"{run.attempt}/{run.max_attempts}",
@@ -127,6 +141,20 @@ class Command(BaseCommand):
             raise CommandError(f"run {run.pk} is {run.status}; nothing to cancel")
         self.stdout.write(f"{run.pk}: {'cancelled' if outcome == 'cancelled' else 'cancel requested'}")
 
+    def do_pause(self, queue, **options):
+        try:
+            changed = pause_queue(queue)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"{queue}: {'paused' if changed else 'already paused'}")
+
+    def do_resume(self, queue, **options):
+        try:
+            changed = resume_queue(queue)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(f"{queue}: {'resumed' if changed else 'was not paused'}")
+
     def do_dispatch(self, **options):
         self.stdout.write(f"dispatched {dispatch_pending()}")
 
@@ -144,6 +172,24 @@ class Command(BaseCommand):
                 time.sleep(interval)
         except KeyboardInterrupt:
             pass
+
+    def do_seed_schedules(self, **options):
+        from jobs.defaults import seed_schedules
+
+        created = seed_schedules()
+        self.stdout.write(f"created: {', '.join(created)}" if created else "default schedules exist")
+
+    def do_scheduler(self, tick, **options):
+        import signal
+        import threading
+
+        from jobs.scheduler import Scheduler
+
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        self.stdout.write(f"scheduler: at most {tick:g}s between steps; the active one holds a Postgres advisory lock")
+        Scheduler(tick=tick).run(stop)
 
     def _table(self, rows):
         widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]

@@ -1,4 +1,4 @@
-"""manage.py serve: Daphne, the workers and the housekeeping loop, supervised; Ctrl-C stops all."""
+"""manage.py serve: Daphne, the workers and the scheduler, supervised; Ctrl-C stops all."""
 
 import os
 import signal
@@ -14,7 +14,7 @@ from project.embedded import EmbeddedServices
 
 
 class Command(BaseCommand):
-    help = "Run the web server, workers and housekeeping until Ctrl-C (what `make run` starts)."
+    help = "Run the web server, workers and the scheduler until Ctrl-C (what `make run` starts)."
     requires_system_checks = []
 
     def add_arguments(self, parser):
@@ -30,11 +30,12 @@ class Command(BaseCommand):
         for number in range(1, workers + 1):
             # Each worker also runs RQ's scheduler (delayed runs, retry backoff); RQ locks it per queue.
             specs[f"worker-{number}"] = manage + ["rqworker", "--with-scheduler", *worker_queue_names()]
-        specs["housekeeping"] = manage + ["jobs", "housekeeping"]
+        # The scheduler fires schedules and also does what `jobs housekeeping` did (dispatch + reconcile).
+        specs["scheduler"] = manage + ["jobs", "scheduler"]
         children = {name: self._start(cmd) for name, cmd in specs.items()}
         self.stdout.write(self.style.SUCCESS(
             f"\nEngram is up:\n  web      http://{host}:{port}/\n  admin    http://{host}:{port}/admin/\n"
-            f"  queues   http://{host}:{port}/admin/rq/\n  {workers} workers, housekeeping; Ctrl-C stops everything.\n"
+            f"  queues   http://{host}:{port}/admin/rq/\n  {workers} workers, scheduler; Ctrl-C stops everything.\n"
         ))
         stopping = False
 

@@ -1,0 +1,157 @@
+"""Schedules in admin: a form checked against the task's signature, the next fire times, actions."""
+
+from datetime import UTC
+
+from django import forms
+from django.contrib import admin, messages
+from django.tasks.exceptions import InvalidTask
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+
+from .. import scheduler
+from ..definitions import catalog
+from ..models import Schedule
+from .runs import TaskFilter, status_badge
+
+
+class ScheduleForm(forms.ModelForm):
+    task_path = forms.ChoiceField(label="Task")
+
+    class Meta:
+        model = Schedule
+        fields = "__all__"
+        widgets = {
+            "args": forms.Textarea(attrs={"rows": 2, "cols": 60}),
+            "kwargs": forms.Textarea(attrs={"rows": 3, "cols": 60}),
+            "description": forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        }
+        help_texts = {
+            "args": 'A JSON list, e.g. [42, "a"].',
+            "kwargs": 'A JSON object, e.g. {"days": 30}.',
+            "timezone": "An IANA zone such as Europe/Berlin; cron expressions are read on its wall clock.",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "task_path" in self.fields:
+            choices = [(t.module_path, t.module_path) for t in catalog()]
+            current = self.instance.task_path
+            if current and current not in dict(choices):
+                # Shown so the page renders; saving it fails clean() with a clear message.
+                choices.append((current, f"{current} (not in the catalog)"))
+            self.fields["task_path"].choices = [("", "---------"), *choices]
+
+    def clean_args(self):
+        value = self.cleaned_data.get("args")
+        return [] if value is None else value
+
+    def clean_kwargs(self):
+        value = self.cleaned_data.get("kwargs")
+        return {} if value is None else value
+
+
+class TimingFilter(admin.SimpleListFilter):
+    title = "timing"
+    parameter_name = "timing"
+
+    def lookups(self, request, model_admin):
+        return [("interval", "interval"), ("cron", "cron")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "interval":
+            return queryset.filter(interval_seconds__isnull=False)
+        if self.value() == "cron":
+            return queryset.exclude(cron="")
+        return queryset
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(admin.ModelAdmin):
+    form = ScheduleForm
+    list_display = ["name", "task_path", "timing", "enabled", "next_fire_at", "last_fired_at", "last_run_link"]
+    list_filter = ["enabled", TimingFilter, TaskFilter, "misfire_policy", "overlap_policy"]
+    search_fields = ["name", "task_path", "description"]
+    list_select_related = ["last_run"]
+    actions = ["run_now", "enable_schedules", "disable_schedules", "duplicate_schedules"]
+    readonly_fields = ["next_fire_times", "next_fire_at", "last_fired_at", "last_run_link", "created_at",
+                       "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "task_path", "args", "kwargs", "enabled", "description"]}),
+        ("When", {"fields": ["interval_seconds", "cron", "timezone", "next_fire_times"]}),
+        ("Policies", {"fields": ["misfire_policy", "catch_up_limit", "overlap_policy", "queue", "priority"]}),
+        ("State", {"fields": ["next_fire_at", "last_fired_at", "last_run_link", "created_at", "updated_at"]}),
+    ]
+
+    # --- columns and read-only fields ------------------------------------------------------
+
+    @admin.display(description="interval / cron")
+    def timing(self, schedule):
+        return schedule.timing_display
+
+    @admin.display(description="last run")
+    def last_run_link(self, schedule):
+        if not schedule.last_run_id:
+            return "-"
+        label = str(schedule.last_run_id)[:8]
+        try:
+            url = reverse("admin:jobs_jobrun_change", args=[schedule.last_run_id])
+        except NoReverseMatch:
+            return label
+        run = schedule.last_run
+        return format_html('<a href="{}">{}</a> {}', url, label, status_badge(run.status) if run else "")
+
+    @admin.display(description="next 5 fire times")
+    def next_fire_times(self, schedule):
+        # Called with the form's instance: the saved values, or the submitted ones on a form
+        # with errors, which may be anything; a preview must never turn a form error into a 500.
+        if bool(schedule.interval_seconds) == bool((schedule.cron or "").strip()):
+            return "Set an interval or a cron expression to see them."
+        try:
+            zone = schedule.zone
+            times = schedule.upcoming_fire_times(5)
+        except (ValueError, TypeError, OverflowError) as exc:
+            return f"Cannot compute them: {exc}"
+        rows = (
+            (t.astimezone(zone).strftime("%a %Y-%m-%d %H:%M:%S %Z"), t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
+            for t in times
+        )
+        return format_html(
+            '<ol class="engram-next-fire-times" style="margin:0;padding-left:1.5em">{}</ol>',
+            format_html_join("", '<li>{} <span class="quiet">({} UTC)</span></li>', rows),
+        )
+
+    # --- actions --------------------------------------------------------------------------
+
+    @admin.action(description="Run now", permissions=["change"])
+    def run_now(self, request, queryset):
+        enqueued, failed = 0, []
+        for schedule in queryset:
+            try:
+                scheduler.run_now(schedule, user=request.user)
+                enqueued += 1
+            except (LookupError, InvalidTask, TypeError, ValueError) as exc:
+                failed.append(f"{schedule.name}: {exc}")
+        if enqueued:
+            self.message_user(request, f"Enqueued {enqueued} run(s).", messages.SUCCESS)
+        if failed:
+            self.message_user(request, f"Could not enqueue {len(failed)}: {'; '.join(failed)}", messages.ERROR)
+
+    @admin.action(description="Enable", permissions=["change"])
+    def enable_schedules(self, request, queryset):
+        total = queryset.count()
+        enabled = sum(schedule.enable() for schedule in queryset.disabled())
+        self.message_user(request, f"Enabled {enabled} schedule(s); {total - enabled} already enabled.",
+                          messages.SUCCESS if enabled else messages.WARNING)
+
+    @admin.action(description="Disable", permissions=["change"])
+    def disable_schedules(self, request, queryset):
+        total = queryset.count()
+        disabled = sum(schedule.disable() for schedule in queryset.enabled())
+        self.message_user(request, f"Disabled {disabled} schedule(s); {total - disabled} already disabled.",
+                          messages.SUCCESS if disabled else messages.WARNING)
+
+    @admin.action(description="Duplicate (as disabled copies)", permissions=["add"])
+    def duplicate_schedules(self, request, queryset):
+        copies = [schedule.duplicate() for schedule in queryset]
+        self.message_user(request, f"Duplicated {len(copies)} schedule(s), disabled: "
+                                   f"{', '.join(copy.name for copy in copies)}.", messages.SUCCESS)

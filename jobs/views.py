@@ -1,0 +1,106 @@
+"""Staff pages outside admin: the live dashboard and one run's live page."""
+
+import json
+from datetime import timedelta
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from .context import triggered_by
+from .definitions import catalog, get_task
+from .models import JobRun
+from .signatures import validate_arguments
+from .status import RunStatus, Trigger
+
+RECENT_FAILURES = 20
+
+
+class EnqueueForm(forms.Form):
+    task = forms.ChoiceField()
+    args = forms.CharField(initial="[]", widget=forms.Textarea(attrs={"rows": 2}), help_text="A JSON list.")
+    kwargs = forms.CharField(initial="{}", widget=forms.Textarea(attrs={"rows": 2}), help_text="A JSON object.")
+
+    def __init__(self, *a, **kw):
+        super().__init__(*a, **kw)
+        self.fields["task"].choices = [(t.module_path, t.module_path) for t in catalog()]
+
+    def _json(self, name, kind):
+        try:
+            value = json.loads(self.cleaned_data[name])
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+        if not isinstance(value, kind):
+            raise forms.ValidationError(f"Must be a JSON {'list' if kind is list else 'object'}.")
+        return value
+
+    def clean_args(self):
+        return self._json("args", list)
+
+    def clean_kwargs(self):
+        return self._json("kwargs", dict)
+
+    def clean(self):
+        data = super().clean()
+        if {"task", "args", "kwargs"} <= set(data):
+            try:
+                validate_arguments(get_task(data["task"]), data["args"], data["kwargs"])
+            except (LookupError, ValueError) as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return data
+
+
+def _staff_viewer(view):
+    """Staff with the permission to view runs; others are sent to log in or refused."""
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not (request.user.is_staff and request.user.has_perm("jobs.view_jobrun")):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@_staff_viewer
+def dashboard(request):
+    form = EnqueueForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("jobs.change_jobrun"):
+            raise PermissionDenied
+        if form.is_valid():
+            task = get_task(form.cleaned_data["task"])
+            with triggered_by(user=request.user, trigger=Trigger.USER):
+                result = task.enqueue(*form.cleaned_data["args"], **form.cleaned_data["kwargs"])
+            messages.success(request, f"Enqueued {task.module_path}.")
+            return redirect("jobs:run", run_id=result.id)
+    since = timezone.now() - timedelta(hours=24)
+    context = {
+        "form": form,
+        "running": JobRun.objects.running().order_by("started_at")[:50],
+        "failures": JobRun.objects.filter(status__in=[RunStatus.DEAD, RunStatus.FAILED],
+                                          status_changed_at__gte=since).order_by("-status_changed_at")[:RECENT_FAILURES],
+        "queues": _queue_depths(),
+        "can_enqueue": request.user.has_perm("jobs.change_jobrun"),
+    }
+    return render(request, "jobs/dashboard.html", context)
+
+
+@_staff_viewer
+def run_detail(request, run_id):
+    run = get_object_or_404(JobRun, pk=run_id)
+    return render(request, "jobs/run.html", {"run": run, "result_json": json.dumps(run.result, indent=2)})
+
+
+def _queue_depths():
+    from redis.exceptions import RedisError
+
+    from .live import queue_depths
+
+    try:
+        return queue_depths()
+    except RedisError:
+        return None
