@@ -1,0 +1,107 @@
+"""Memories: what the team said, wrote and decided, with their embedding and search vector."""
+
+import hashlib
+
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import models
+from django.utils import timezone
+from pgvector.django import HnswIndex, VectorField
+
+from .tenancy import ScopedQuerySet
+
+EMBEDDING_DIMENSIONS = 384
+
+
+class Layer(models.TextChoices):
+    SENSORY = "sensory", "Sensory"
+    WORKING = "working", "Working"
+    EPISODIC = "episodic", "Episodic"
+    SEMANTIC = "semantic", "Semantic"
+    REFLECTIVE = "reflective", "Reflective"
+
+
+class Source(models.TextChoices):
+    NOTE = "note", "Note"
+    MESSAGE = "message", "Message"
+    DOCUMENT_CHUNK = "document_chunk", "Document chunk"
+    REFLECTION = "reflection", "Reflection"
+    API = "api", "API"
+
+
+def content_hash(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class MemoryQuerySet(ScopedQuerySet):
+    def unexpired(self, now=None):
+        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now or timezone.now()))
+
+    def expired(self, now=None):
+        return self.filter(expires_at__lte=now or timezone.now())
+
+    def unembedded(self):
+        return self.filter(embedding__isnull=True)
+
+    def graph_pending(self):
+        """Memories the knowledge-graph extraction has not read yet."""
+        return self.filter(graph_extracted_at__isnull=True)
+
+
+class Memory(models.Model):
+    workspace = models.ForeignKey("memory.Workspace", on_delete=models.CASCADE, related_name="memories")
+    project = models.ForeignKey("memory.Project", on_delete=models.CASCADE, related_name="memories")
+    content = models.TextField()
+    layer = models.CharField(max_length=12, choices=Layer.choices, default=Layer.EPISODIC)
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.NOTE)
+    importance = models.FloatField(default=0.5)
+    strength = models.FloatField(default=1.0)
+    access_count = models.PositiveIntegerField(default=0)
+    last_accessed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    content_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
+    # What the stored embedding was computed from: re-embedding is skipped when both still match.
+    embedding_model = models.CharField(max_length=200, blank=True)
+    embedded_hash = models.CharField(max_length=64, blank=True)
+    # Kept by Postgres itself from the content, so no write path can forget it.
+    search_vector = models.GeneratedField(
+        expression=SearchVector("content", config="english"), output_field=SearchVectorField(), db_persist=True,
+    )
+    graph_extracted_at = models.DateTimeField(null=True, blank=True)
+    topics = models.ManyToManyField("memory.Topic", blank=True, related_name="memories")
+
+    objects = MemoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "memories"
+        indexes = [
+            HnswIndex(name="memory_embedding_hnsw", fields=["embedding"], m=16, ef_construction=64,
+                      opclasses=["vector_cosine_ops"]),
+            GinIndex(name="memory_search_gin", fields=["search_vector"]),
+            models.Index(fields=["project", "-created_at"], name="memory_project_created_idx"),
+            models.Index(fields=["workspace", "-created_at"], name="memory_workspace_created_idx"),
+            models.Index(fields=["expires_at"], name="memory_expires_idx", condition=models.Q(expires_at__isnull=False)),
+            models.Index(fields=["created_at"], name="memory_graph_pending_idx",
+                         condition=models.Q(graph_extracted_at__isnull=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(importance__gte=0, importance__lte=1), name="memory_importance_0_1"),
+            models.CheckConstraint(condition=models.Q(strength__gte=0, strength__lte=1), name="memory_strength_0_1"),
+        ]
+
+    def __str__(self):
+        return self.content[:60]
+
+    def save(self, *args, **kwargs):
+        self.content_hash = content_hash(self.content)
+        if kwargs.get("update_fields") is not None and "content" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "content_hash"}
+        super().save(*args, **kwargs)
+
+    def needs_embedding(self, model_id):
+        return self.embedding is None or self.embedded_hash != self.content_hash or self.embedding_model != model_id

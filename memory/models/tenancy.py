@@ -1,0 +1,71 @@
+"""Workspaces (tenants), their members and projects: every domain row belongs to one workspace."""
+
+from django.conf import settings
+from django.db import models
+
+
+class WorkspaceQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Workspaces a user may see: all for staff, their own for members, none otherwise."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(memberships__user=user)
+
+
+class Workspace(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = WorkspaceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        OWNER = "owner", "Owner"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="memory_membership_uniq")]
+
+    def __str__(self):
+        return f"{self.user} in {self.workspace}"
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Rows of workspaces a user may see (the filter every API view, page and admin applies)."""
+
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(workspace__memberships__user=user)
+
+
+class Project(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="projects")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["workspace", "name"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "slug"], name="memory_project_slug_uniq")]
+
+    def __str__(self):
+        return f"{self.workspace.slug}/{self.slug}"
