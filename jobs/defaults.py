@@ -11,7 +11,26 @@ DEFAULT_SCHEDULES = [
 ]
 
 
-def seed_schedules(specs=DEFAULT_SCHEDULES):
+def default_schedules():
+    """The platform's defaults plus DEFAULT_SCHEDULES of every app's `default_schedules` module."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    specs = list(DEFAULT_SCHEDULES)
+    for config in apps.get_app_configs():
+        name = f"{config.name}.default_schedules"
+        try:
+            module = import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the module exists but something it imports does not
+                raise
+            continue
+        specs.extend(module.DEFAULT_SCHEDULES)
+    return specs
+
+
+def seed_schedules(specs=None):
     """Create the default schedules that do not exist yet (by name); return the names created.
 
     Existing ones are left as the operator edited them; disable a schedule rather than delete it,
@@ -20,7 +39,7 @@ def seed_schedules(specs=DEFAULT_SCHEDULES):
     from .models import Schedule
 
     created = []
-    for spec in specs:
+    for spec in default_schedules() if specs is None else specs:
         schedule = Schedule(**spec)
         if Schedule.objects.filter(name=spec["name"]).exists():
             continue

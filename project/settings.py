@@ -200,6 +200,12 @@ JOBS_LIVE_EVENT_INTERVAL_SECONDS = env_float("JOBS_LIVE_EVENT_INTERVAL_SECONDS",
 JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 30, minimum=0)
 JOBS_RQ_RESULT_TTL = env_int("JOBS_RQ_RESULT_TTL", 600, minimum=0)
 
+# --- memory --------------------------------------------------------------------------------
+
+MEMORY_RETENTION_DAYS = env_int("MEMORY_RETENTION_DAYS", 0, minimum=0)  # episodic memories; 0 = keep
+MEMORY_SESSION_IDLE_DAYS = env_int("MEMORY_SESSION_IDLE_DAYS", 30, minimum=1)
+MEMORY_DECAY_FLOOR = env_float("MEMORY_DECAY_FLOOR", 0.05, minimum=0.0)
+
 TASKS = {
     "default": {
         "BACKEND": "jobs.backend.RQBackend",

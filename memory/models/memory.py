@@ -56,6 +56,8 @@ class Memory(models.Model):
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.NOTE)
     importance = models.FloatField(default=0.5)
     strength = models.FloatField(default=1.0)
+    # When strength was last brought up to date: decay covers the time since, however often it runs.
+    strength_updated_at = models.DateTimeField(default=timezone.now)
     access_count = models.PositiveIntegerField(default=0)
     last_accessed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
