@@ -1,0 +1,11 @@
+"""Back-ends behind one small interface each: embeddings (local ONNX MiniLM, OpenAI-compatible, Ollama)."""
+
+from .embeddings import (
+    EmbeddingError,
+    EmbeddingProvider,
+    ProviderUnavailable,
+    get_embedding_provider,
+    normalize_rows,
+)
+
+__all__ = ["EmbeddingError", "EmbeddingProvider", "ProviderUnavailable", "get_embedding_provider", "normalize_rows"]

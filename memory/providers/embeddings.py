@@ -1,0 +1,111 @@
+"""The embedding interface, its errors, and the per-process provider built from settings."""
+
+import functools
+import threading
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+PROVIDERS = ("local", "openai", "ollama")
+DEFAULT_BATCH_SIZE = 32
+DEFAULT_DIMENSIONS = 384
+DEFAULT_TIMEOUT_SECONDS = 30.0
+
+
+@runtime_checkable
+class EmbeddingProvider(Protocol):
+    """Turn texts into unit-length float32 vectors of a fixed width."""
+
+    model_id: str
+    dimensions: int
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Return an array of shape (len(texts), dimensions), one L2-normalised row per text."""
+        ...
+
+
+class ProviderUnavailable(ImproperlyConfigured):
+    """The configured provider cannot be built: a missing package, model file or setting."""
+
+
+class EmbeddingError(RuntimeError):
+    """A provider failed to embed: an HTTP error, an unreadable answer or a vector of the wrong width."""
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """Return float32 rows scaled to unit length (zero rows stay zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+@dataclass(frozen=True)
+class EmbeddingConfig:
+    """The MEMORY_EMBEDDINGS_* settings that decide which provider is built."""
+
+    provider: str
+    model_dir: str
+    url: str
+    model: str
+    api_key: str = field(repr=False)  # kept out of reprs, logs and tracebacks
+    batch_size: int
+    dimensions: int
+    timeout: float
+
+    @classmethod
+    def from_settings(cls):
+        """Read the settings now, so override_settings and pytest's settings fixture apply."""
+        return cls(
+            provider=(getattr(settings, "MEMORY_EMBEDDINGS_PROVIDER", "local") or "local").strip().lower(),
+            model_dir=getattr(settings, "MEMORY_EMBEDDINGS_MODEL_DIR", "") or "",
+            url=getattr(settings, "MEMORY_EMBEDDINGS_URL", "") or "",
+            model=getattr(settings, "MEMORY_EMBEDDINGS_MODEL", "") or "",
+            api_key=getattr(settings, "MEMORY_EMBEDDINGS_API_KEY", "") or "",
+            batch_size=int(getattr(settings, "MEMORY_EMBEDDINGS_BATCH_SIZE", DEFAULT_BATCH_SIZE)),
+            dimensions=int(getattr(settings, "MEMORY_EMBEDDINGS_DIMENSIONS", DEFAULT_DIMENSIONS)),
+            timeout=float(getattr(settings, "MEMORY_EMBEDDINGS_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)),
+        )
+
+
+_building = threading.Lock()
+
+
+def get_embedding_provider() -> EmbeddingProvider:
+    """Return this process's provider for the current settings, building it on first use."""
+    config = EmbeddingConfig.from_settings()
+    # lru_cache alone lets two threads that ask at once both load the model.
+    with _building:
+        return build_provider(config)
+
+
+# Keyed on the whole configuration: the model loads once per process, and a test that changes
+# the settings gets a provider for its own configuration instead of a stale one.
+@functools.lru_cache(maxsize=8)
+def build_provider(config: EmbeddingConfig) -> EmbeddingProvider:
+    """Build the provider a configuration names."""
+    if config.batch_size < 1:
+        raise ImproperlyConfigured("MEMORY_EMBEDDINGS_BATCH_SIZE must be at least 1.")
+    if config.provider == "local":
+        from .onnx_minilm import OnnxSentenceEmbedder
+
+        if config.model_dir:
+            return OnnxSentenceEmbedder.from_directory(config.model_dir, batch_size=config.batch_size)
+        return OnnxSentenceEmbedder.packaged(batch_size=config.batch_size)
+    if config.provider in ("openai", "ollama"):
+        from .http_embeddings import OllamaEmbeddings, OpenAIEmbeddings
+
+        cls = OpenAIEmbeddings if config.provider == "openai" else OllamaEmbeddings
+        return cls(
+            url=config.url or cls.default_url,
+            model=config.model or cls.default_model,
+            dimensions=config.dimensions,
+            api_key=config.api_key,
+            batch_size=config.batch_size,
+            timeout=config.timeout,
+        )
+    raise ImproperlyConfigured(
+        f"MEMORY_EMBEDDINGS_PROVIDER is {config.provider!r}; expected one of {', '.join(PROVIDERS)}."
+    )
