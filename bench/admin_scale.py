@@ -8,14 +8,9 @@ Goal: at 1M rows every page within 1.5x of its 1k time and under 300 ms.
 """
 
 import argparse
-import os
-import shutil
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from cluster import start_cluster
 
 INSERT_SQL = """
 INSERT INTO jobs_jobrun (id, task_path, args, kwargs, queue, lane, priority, status, attempt, max_attempts,
@@ -41,16 +36,7 @@ FROM generate_series(%s, %s) AS i
 
 
 def start_services():
-    from project.embedded import EmbeddedServices
-
-    var_dir = ROOT / "var" / f"a{os.getpid()}"
-    shutil.rmtree(var_dir, ignore_errors=True)
-    services = EmbeddedServices(var_dir)
-    services.start()
-    os.environ.update(DATABASE_URL=services.database_url(), REDIS_URL=services.redis_url(),
-                      ENGRAM_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="project.settings",
-                      ENGRAM_DEBUG="0", ENGRAM_SECRET_KEY="bench-only-secret", JOBS_LOG_LEVEL="WARNING")
-    return services
+    return start_cluster("a")[0]
 
 
 def fill(start, stop):

@@ -11,29 +11,16 @@ Both workers run in this process, one after the other, on a fresh durable (fsync
 
 import argparse
 import os
-import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from cluster import ROOT, start_cluster
 
 
 def start_services():
-    from project.embedded import EmbeddedServices
-
-    var_dir = ROOT / "var" / f"b{os.getpid()}"
-    shutil.rmtree(var_dir, ignore_errors=True)
-    services = EmbeddedServices(var_dir)
-    services.start()
-    os.environ.update(DATABASE_URL=services.database_url() + os.environ.get("BENCH_DB_OPTS", ""), REDIS_URL=services.redis_url(),
-                      ENGRAM_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="project.settings",
-                      JOBS_LOG_LEVEL="WARNING", ENGRAM_DEBUG="0", ENGRAM_SECRET_KEY="bench-only-secret")
-    return services
+    return start_cluster("b")[0]
 
 
 def quiet_worker(cls, queues, redis):

@@ -17,32 +17,20 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from datetime import datetime
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from cluster import ROOT, start_cluster
 GOAL_P95_MS = 100.0
 
 
 def start_services():
-    from project.embedded import EmbeddedServices
-
-    var_dir = ROOT / "var" / f"b{os.getpid()}"
-    shutil.rmtree(var_dir, ignore_errors=True)
-    services = EmbeddedServices(var_dir)
-    services.start()
-    os.environ.update(DATABASE_URL=services.database_url(), REDIS_URL=services.redis_url(),
-                      ENGRAM_VAR_DIR=str(var_dir), DJANGO_SETTINGS_MODULE="project.settings",
-                      JOBS_LOG_LEVEL="WARNING", ENGRAM_DEBUG="0", ENGRAM_SECRET_KEY="bench-only-secret",
-                      JOBS_PROGRESS_INTERVAL_SECONDS="0", JOBS_LIVE_EVENT_INTERVAL_SECONDS="0")
-    return services, var_dir
+    # Both throttles off: every progress report becomes an event to time.
+    return start_cluster("b", JOBS_PROGRESS_INTERVAL_SECONDS="0", JOBS_LIVE_EVENT_INTERVAL_SECONDS="0")
 
 
 def free_port():

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,44 +13,22 @@ from django.utils import timezone
 from .context import triggered_by
 from .definitions import catalog, get_task
 from .models import JobRun
-from .signatures import validate_arguments
+from .forms import TaskArgumentsForm
 from .status import RunStatus, Trigger
 
 RECENT_FAILURES = 20
 
 
-class EnqueueForm(forms.Form):
+class EnqueueForm(TaskArgumentsForm):
     task = forms.ChoiceField()
-    args = forms.CharField(initial="[]", widget=forms.Textarea(attrs={"rows": 2}), help_text="A JSON list.")
-    kwargs = forms.CharField(initial="{}", widget=forms.Textarea(attrs={"rows": 2}), help_text="A JSON object.")
+    field_order = ["task", "args", "kwargs"]
 
     def __init__(self, *a, **kw):
         super().__init__(*a, **kw)
         self.fields["task"].choices = [(t.module_path, t.module_path) for t in catalog()]
 
-    def _json(self, name, kind):
-        try:
-            value = json.loads(self.cleaned_data[name])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
-        if not isinstance(value, kind):
-            raise forms.ValidationError(f"Must be a JSON {'list' if kind is list else 'object'}.")
-        return value
-
-    def clean_args(self):
-        return self._json("args", list)
-
-    def clean_kwargs(self):
-        return self._json("kwargs", dict)
-
-    def clean(self):
-        data = super().clean()
-        if {"task", "args", "kwargs"} <= set(data):
-            try:
-                validate_arguments(get_task(data["task"]), data["args"], data["kwargs"])
-            except (LookupError, ValueError) as exc:
-                raise forms.ValidationError(str(exc)) from None
-        return data
+    def task_path(self):
+        return self.cleaned_data.get("task")
 
 
 def _staff_viewer(view):

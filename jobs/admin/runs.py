@@ -10,11 +10,11 @@ from django.urls import path
 from django.utils.html import format_html
 
 from ..control import cancel_run, retry_run
-from ..definitions import catalog, get_task
+from ..definitions import catalog
+from ..forms import TaskArgumentsForm
 from ..models import JobRun
 from ..paginator import EstimatedCountPaginator
 from ..retention import purge_finished_runs
-from ..signatures import validate_arguments
 from ..status import RunStatus
 
 STATUS_COLORS = {
@@ -70,37 +70,13 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset.filter(queue=self.value()) if self.value() else queryset
 
 
-class RetryEditForm(forms.Form):
-    args = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 80}), help_text="A JSON list.")
-    kwargs = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 80}), help_text="A JSON object.")
-
+class RetryEditForm(TaskArgumentsForm):
     def __init__(self, *a, run=None, **kw):
         super().__init__(*a, **kw)
         self.run = run
 
-    def _json(self, name, kind):
-        try:
-            value = json.loads(self.cleaned_data[name])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
-        if not isinstance(value, kind):
-            raise forms.ValidationError(f"Must be a JSON {'list' if kind is list else 'object'}.")
-        return value
-
-    def clean_args(self):
-        return self._json("args", list)
-
-    def clean_kwargs(self):
-        return self._json("kwargs", dict)
-
-    def clean(self):
-        data = super().clean()
-        if "args" in data and "kwargs" in data:
-            try:
-                validate_arguments(get_task(self.run.task_path), data["args"], data["kwargs"])
-            except (LookupError, ValueError) as exc:
-                raise forms.ValidationError(str(exc)) from None
-        return data
+    def task_path(self):
+        return self.run.task_path
 
 
 class PurgeForm(forms.Form):

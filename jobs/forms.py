@@ -1,0 +1,45 @@
+"""Forms shared by the admin and the dashboard."""
+
+import json
+
+from django import forms
+
+from .definitions import get_task
+from .signatures import validate_arguments
+
+
+class TaskArgumentsForm(forms.Form):
+    """JSON args and kwargs, checked against the signature of the task `task_path()` names."""
+
+    args = forms.CharField(initial="[]", widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+                           help_text="A JSON list.")
+    kwargs = forms.CharField(initial="{}", widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+                             help_text="A JSON object.")
+
+    def task_path(self):
+        raise NotImplementedError  # each form knows where its task comes from
+
+    def _json(self, name, kind):
+        try:
+            value = json.loads(self.cleaned_data[name])
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+        if not isinstance(value, kind):
+            raise forms.ValidationError(f"Must be a JSON {'list' if kind is list else 'object'}.")
+        return value
+
+    def clean_args(self):
+        return self._json("args", list)
+
+    def clean_kwargs(self):
+        return self._json("kwargs", dict)
+
+    def clean(self):
+        data = super().clean()
+        path = self.task_path()
+        if path and "args" in data and "kwargs" in data:
+            try:
+                validate_arguments(get_task(path), data["args"], data["kwargs"])
+            except (LookupError, ValueError) as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return data
