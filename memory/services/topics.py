@@ -1,0 +1,33 @@
+"""Topics of a memory: its YAKE keyphrases, grouped under their head word in the project's tree."""
+
+from django.db import transaction
+
+from ..models import Topic
+from ..providers.keywords import extract_keyphrases
+
+MAX_TOPICS = 6
+
+
+def _topic(memory, name, parent=None):
+    topic, _ = Topic.objects.get_or_create(
+        project=memory.project, parent=parent, name=name, defaults={"workspace_id": memory.workspace_id},
+    )
+    return topic
+
+
+def extract_topics(memory, max_topics=MAX_TOPICS):
+    """Replace the memory's topics with its keyphrases; return their names.
+
+    Every topic name is an exact substring of the memory. A phrase of several words hangs under
+    its last word ("schema migration" under "migration"), which is in the memory too: related
+    phrases from many memories meet under one parent.
+    """
+    phrases = [k.phrase for k in extract_keyphrases(memory.content, max_phrases=max_topics)]
+    with transaction.atomic():
+        topics = []
+        for phrase in phrases:
+            words = phrase.split()
+            parent = _topic(memory, words[-1]) if len(words) > 1 else None
+            topics.append(_topic(memory, phrase, parent))
+        memory.topics.set(topics)
+    return phrases
