@@ -7,4 +7,12 @@ DEFAULT_SCHEDULES = [
      "cron": "0 3 * * *", "timezone": "UTC", "description": "Episodic only; MEMORY_RETENTION_DAYS (0 = off)."},
     {"name": "memory: clean up sessions", "task_path": "memory.tasks.maintenance.cleanup_sessions",
      "cron": "0 * * * *", "timezone": "UTC", "description": "Idle sessions older than MEMORY_SESSION_IDLE_DAYS."},
+    {"name": "memory: update knowledge graph", "task_path": "memory.tasks.graph.update_graph_batch",
+     "interval_seconds": 300, "cron": "", "timezone": "UTC",
+     "description": "Extract pending memories' facts, then re-detect communities in the projects touched."},
+    {"name": "memory: extract knowledge graph", "task_path": "memory.tasks.graph.process_graph_extraction_queue",
+     "interval_seconds": 300, "cron": "", "timezone": "UTC",
+     "description": "Extract the facts of memories not yet read (no community update)."},
+    # Entity resolution (memory.tasks.graph.resolve_entities_batch) takes a project id, so it has no
+    # schedule: it is enqueued on demand per project.
 ]

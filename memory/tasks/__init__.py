@@ -1,9 +1,21 @@
 """The memory job catalog: thin tasks (ids in, a service call, progress out)."""
 
-from .enrichment import embed_batch, extract_topics, update_embeddings
+from .graph import (
+    detect_communities,
+    extract_graph_lazy,
+    process_graph_extraction_queue,
+    resolve_entities_batch,
+    update_graph_batch,
+)
 from .maintenance import apply_memory_decay, cleanup_sessions, prune_old_memories
 
 __all__ = [
-    "apply_memory_decay", "cleanup_sessions", "embed_batch", "extract_topics", "prune_old_memories",
-    "update_embeddings",
+    "apply_memory_decay",
+    "cleanup_sessions",
+    "detect_communities",
+    "extract_graph_lazy",
+    "process_graph_extraction_queue",
+    "prune_old_memories",
+    "resolve_entities_batch",
+    "update_graph_batch",
 ]

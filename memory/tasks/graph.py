@@ -1,0 +1,61 @@
+"""Knowledge-graph tasks: extraction, entity resolution and community detection."""
+
+from django.tasks import task
+
+from jobs import LOW_PRIORITY, RetryPolicy
+
+from ..models import Memory, Project
+from ..services import communities, entity_resolution, graph_extraction
+
+SKIPPED = {"skipped": "missing"}
+
+
+@task(queue_name="graphs", retry=RetryPolicy.exponential(3, base=60), unique_key="graph:{0}", kind="graph")
+def extract_graph_lazy(memory_id):
+    """Extract one memory's entities and relations."""
+    memory = Memory.objects.filter(pk=memory_id).first()
+    if memory is None:
+        return SKIPPED
+    return graph_extraction.extract_graph(memory)
+
+
+@task(queue_name="graphs", priority=LOW_PRIORITY, retry=RetryPolicy.exponential(3), kind="graph",
+      takes_context=True)
+def process_graph_extraction_queue(context):
+    """Extract the graph of the oldest memories not yet read."""
+    counts = graph_extraction.process_extraction_queue(
+        progress=lambda done, total: context.report_progress(done, total, "memories extracted"))
+    return {**counts, "projects": len(counts["projects"])}
+
+
+@task(queue_name="graphs", priority=LOW_PRIORITY, retry=RetryPolicy.none(), kind="graph", takes_context=True)
+def update_graph_batch(context):
+    """Extract pending memories, then re-detect communities in every project they touched."""
+    counts = graph_extraction.process_extraction_queue(
+        progress=lambda done, total: context.report_progress(done, total, "memories extracted"))
+    communities_found = 0
+    projects = Project.objects.filter(pk__in=counts["projects"]).order_by("pk")
+    for done, project in enumerate(projects, start=1):
+        communities_found += communities.detect_communities(project)["communities"]
+        context.report_progress(done, len(counts["projects"]), "projects clustered")
+    return {**counts, "projects": len(counts["projects"]), "communities": communities_found}
+
+
+@task(queue_name="graphs", retry=RetryPolicy.none(), kind="graph", takes_context=True)
+def resolve_entities_batch(context, project_id):
+    """Merge a project's entities that name the same thing."""
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return SKIPPED
+    merges = entity_resolution.resolve_entities(
+        project, progress=lambda done, total: context.report_progress(done, total, "candidate pairs checked"))
+    return {"merges": len(merges), "relations_moved": sum(merge.relations_moved for merge in merges)}
+
+
+@task(queue_name="graphs", retry=RetryPolicy.none(), kind="graph")
+def detect_communities(project_id):
+    """Group a project's entities into communities."""
+    project = Project.objects.filter(pk=project_id).first()
+    if project is None:
+        return SKIPPED
+    return communities.detect_communities(project)

@@ -1,0 +1,196 @@
+"""The knowledge graph: extraction, entity resolution and communities; services directly, tasks through a worker."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from jobs import RunStatus
+from jobs.defaults import seed_schedules
+from jobs.models import JobRun, Schedule
+from memory.models import Entity, EntityMerge, Memory, Relation
+from memory.services.communities import detect_communities
+from memory.services.entity_resolution import resolve_entities
+from memory.services.graph_extraction import extract_graph, normalize_name, process_extraction_queue
+from memory.tasks import resolve_entities_batch, update_graph_batch
+from tests.memory.factories import make_memory, make_project, make_workspace
+
+T0 = timezone.now().replace(microsecond=0)
+
+
+def make_entity(project, name, type=""):
+    return Entity.objects.create(workspace=project.workspace, project=project, name=name,
+                                 normalized_name=normalize_name(name), type=type)
+
+
+def relate(subject, obj, predicate="related_to", confidence=0.8):
+    return Relation.objects.create(workspace=subject.workspace, project=subject.project, subject=subject,
+                                   predicate=predicate, object=obj, confidence=confidence)
+
+
+def facts(project):
+    return sorted((r.subject.name, r.predicate, r.object.name) for r in Relation.objects.filter(project=project))
+
+
+def test_names_normalise_without_case_punctuation_or_a_leading_the():
+    assert normalize_name("  The  Acme, Corp. ") == "acme corp"
+    assert normalize_name("Theodore") == "theodore"
+
+
+@pytest.mark.django_db
+def test_extraction_creates_typed_entities_and_relations():
+    project = make_project(make_workspace())
+    memory = make_memory(project, "Alice works at Google. The Acme Corp acquired Initech.")
+    assert extract_graph(memory) == {"entities_created": 4, "relations_created": 2}
+    assert facts(project) == [("Acme Corp", "acquired", "Initech"), ("Alice", "works_at", "Google")]
+    types = dict(Entity.objects.values_list("name", "type"))
+    assert types == {"Alice": "person", "Google": "organization", "Acme Corp": "organization",
+                     "Initech": "organization"}
+    assert Relation.objects.get(predicate="works_at").source_memory == memory
+    memory.refresh_from_db()
+    assert memory.graph_extracted_at is not None
+
+
+@pytest.mark.django_db
+def test_re_extracting_a_memory_replaces_its_relations_instead_of_duplicating_them():
+    project = make_project(make_workspace())
+    memory = make_memory(project, "Alice works at Google.")
+    extract_graph(memory)
+    assert extract_graph(memory) == {"entities_created": 0, "relations_created": 1}
+    assert Relation.objects.count() == 1 and Entity.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_another_surface_form_of_a_name_becomes_an_alias():
+    project = make_project(make_workspace())
+    extract_graph(make_memory(project, "Acme Corp acquired Initech."))
+    extract_graph(make_memory(project, "ACME Corp acquired Hooli."))
+    acme = Entity.objects.get(normalized_name="acme corp")
+    assert acme.name == "Acme Corp" and acme.aliases == ["ACME Corp"]
+    assert Relation.objects.filter(subject=acme).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_queue_takes_the_oldest_pending_memories_first():
+    project = make_project(make_workspace())
+    newest = make_memory(project, "Carol works at Initech.", created_at=T0)
+    make_memory(project, "Alice works at Google.", created_at=T0 - timedelta(days=2))
+    make_memory(project, "Bob works at Microsoft.", created_at=T0 - timedelta(days=1))
+    counts = process_extraction_queue(limit=2)
+    assert counts == {"memories": 2, "entities_created": 4, "relations_created": 2, "projects": [project.pk]}
+    assert list(Memory.objects.graph_pending()) == [newest]
+    assert process_extraction_queue()["memories"] == 1 and process_extraction_queue()["memories"] == 0
+
+
+@pytest.mark.django_db
+def test_nyc_new_york_city_and_new_york_become_one_entity_but_google_and_microsoft_do_not():
+    project = make_project(make_workspace())
+    places = [make_entity(project, name, "place") for name in ("NYC", "New York City", "New York")]
+    make_entity(project, "Google", "organization")
+    make_entity(project, "Microsoft", "organization")
+    merges = resolve_entities(project)
+    assert len(merges) == 2
+    survivors = Entity.objects.filter(project=project, canonical__isnull=True)
+    assert sorted(survivors.values_list("name", flat=True)) == ["Google", "Microsoft", "New York City"]
+    city = survivors.get(name="New York City")
+    assert sorted(city.aliases) == ["NYC", "New York"]
+    assert all(e.canonical_id == city.pk for e in Entity.objects.filter(pk__in=[p.pk for p in places])
+               if e.pk != city.pk)
+    assert {m.reason for m in merges} == {"acronym", "prefix"}
+    assert resolve_entities(project) == []  # nothing left to merge
+
+
+@pytest.mark.django_db
+def test_a_merge_re_points_relations_and_writes_the_audit_row():
+    project = make_project(make_workspace())
+    alice, bob = make_entity(project, "Alice", "person"), make_entity(project, "Bob", "person")
+    acme = make_entity(project, "Acme Corp", "organization")
+    acme_long = make_entity(project, "Acme Corporation", "")
+    relate(alice, acme, "works_at")
+    relate(bob, acme, "works_at")
+    relate(acme_long, alice, "employs")
+    [merge] = resolve_entities(project)
+    acme_long.refresh_from_db()
+    acme.refresh_from_db()
+    assert merge.survivor == acme and merge.merged_entity == acme_long  # more relations wins
+    assert (merge.merged_name, merge.reason, merge.relations_moved) == ("Acme Corporation", "normalised name", 1)
+    assert merge.similarity > 0.5 and EntityMerge.objects.count() == 1
+    assert acme_long.canonical == acme and acme.aliases == ["Acme Corporation"]
+    assert not Relation.objects.filter(subject=acme_long).exists()
+    assert Relation.objects.get(predicate="employs").subject == acme
+    # A later mention of the merged name lands on the survivor.
+    extract_graph(make_memory(project, "Carol works at Acme Corporation."))
+    assert Relation.objects.filter(object=acme, predicate="works_at").count() == 3
+
+
+@pytest.mark.django_db
+def test_names_alike_but_of_different_types_stay_apart():
+    project = make_project(make_workspace())
+    make_entity(project, "Paris", "place")
+    make_entity(project, "Paris Hilton", "person")
+    make_entity(project, "Amazon", "organization")
+    make_entity(project, "Amazon Web Services", "organization")
+    assert resolve_entities(project) == []
+
+
+@pytest.mark.django_db
+def test_two_clusters_joined_by_a_weak_edge_are_two_communities():
+    project = make_project(make_workspace())
+    left = [make_entity(project, name) for name in ("A1", "A2", "A3", "A4")]
+    right = [make_entity(project, name) for name in ("B1", "B2", "B3")]
+    for cluster in (left, right):
+        for i, a in enumerate(cluster):
+            for b in cluster[i + 1:]:
+                relate(a, b, confidence=0.9)
+    relate(left[0], right[0], confidence=0.1)
+    relate(left[0], left[1], confidence=0.9)  # a parallel edge adds weight to the tie
+    merged = make_entity(project, "A1 again")
+    merged.canonical = left[0]
+    merged.save()
+    assert detect_communities(project) == {"communities": 2, "entities": 7}
+    community = dict(Entity.objects.values_list("name", "community"))
+    assert {community[e.name] for e in left} == {0}  # the larger cluster is community 0
+    assert {community[e.name] for e in right} == {1}
+    assert community["A1 again"] is None
+    assert detect_communities(project) == {"communities": 2, "entities": 7}  # same seed, same answer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_graph_batch_extracts_and_clusters_through_a_real_worker(work):
+    project = make_project(make_workspace())
+    make_memory(project, "Alice works at Google. Bob works at Google.")
+    make_memory(project, "Carol works at Initech.")
+    run_id = update_graph_batch.enqueue().id
+    work()
+    run = JobRun.objects.get(pk=run_id)
+    assert run.status == RunStatus.SUCCEEDED and run.rq_queue_name == "graphs.low"
+    assert run.result == {"memories": 2, "entities_created": 5, "relations_created": 3, "projects": 1,
+                          "communities": 2}
+    assert not Memory.objects.graph_pending().exists()
+    assert Entity.objects.filter(community__isnull=True).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_entity_resolution_runs_through_a_real_worker(work):
+    project = make_project(make_workspace())
+    city, nyc = make_entity(project, "New York City", "place"), make_entity(project, "NYC", "place")
+    alice = make_entity(project, "Alice", "person")
+    relate(alice, city, "lives_in")
+    relate(alice, city, "works_in")
+    relate(alice, nyc, "visited")
+    found, missing = resolve_entities_batch.enqueue(project.pk).id, resolve_entities_batch.enqueue(0).id
+    work()
+    run = JobRun.objects.get(pk=found)
+    assert run.status == RunStatus.SUCCEEDED and run.rq_queue_name == "graphs.normal"
+    assert run.result == {"merges": 1, "relations_moved": 1}
+    assert JobRun.objects.get(pk=missing).result == {"skipped": "missing"}
+    nyc.refresh_from_db()
+    assert nyc.canonical == city and Relation.objects.filter(object=city).count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_graph_schedules_are_seeded():
+    created = seed_schedules()
+    assert {"memory: update knowledge graph", "memory: extract knowledge graph"} <= set(created)
+    schedule = Schedule.objects.get(name="memory: update knowledge graph")
+    assert (schedule.interval_seconds, schedule.cron) == (300, "")
