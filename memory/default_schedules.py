@@ -15,4 +15,6 @@ DEFAULT_SCHEDULES = [
      "description": "Extract the facts of memories not yet read (no community update)."},
     # Entity resolution (memory.tasks.graph.resolve_entities_batch) takes a project id, so it has no
     # schedule: it is enqueued on demand per project.
+    {"name": "memory: detect anomalies", "task_path": "memory.tasks.analysis.detect_anomalies",
+     "cron": "5 * * * *", "timezone": "UTC", "description": "Hourly activity spikes and drops (robust z-score)."},
 ]

@@ -1,5 +1,7 @@
 """The memory job catalog: thin tasks (ids in, a service call, progress out)."""
 
+from .analysis import analyze_decision, detect_anomalies
+from .enrichment import embed_batch, extract_topics, update_embeddings
 from .graph import (
     detect_communities,
     extract_graph_lazy,
@@ -10,12 +12,17 @@ from .graph import (
 from .maintenance import apply_memory_decay, cleanup_sessions, prune_old_memories
 
 __all__ = [
+    "analyze_decision",
     "apply_memory_decay",
     "cleanup_sessions",
+    "detect_anomalies",
     "detect_communities",
+    "embed_batch",
     "extract_graph_lazy",
+    "extract_topics",
     "process_graph_extraction_queue",
     "prune_old_memories",
     "resolve_entities_batch",
+    "update_embeddings",
     "update_graph_batch",
 ]
