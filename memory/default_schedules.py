@@ -17,4 +17,6 @@ DEFAULT_SCHEDULES = [
     # schedule: it is enqueued on demand per project.
     {"name": "memory: detect anomalies", "task_path": "memory.tasks.analysis.detect_anomalies",
      "cron": "5 * * * *", "timezone": "UTC", "description": "Hourly activity spikes and drops (robust z-score)."},
+    {"name": "memory: schedule reflections", "task_path": "memory.tasks.reflection.schedule_reflections",
+     "cron": "15 * * * *", "timezone": "UTC", "description": "Reflect on projects with new episodic memories."},
 ]

@@ -10,6 +10,7 @@ from .graph import (
     update_graph_batch,
 )
 from .maintenance import apply_memory_decay, cleanup_sessions, prune_old_memories
+from .reflection import generate_reflection_for_project, schedule_reflections
 
 __all__ = [
     "analyze_decision",
@@ -20,9 +21,11 @@ __all__ = [
     "embed_batch",
     "extract_graph_lazy",
     "extract_topics",
+    "generate_reflection_for_project",
     "process_graph_extraction_queue",
     "prune_old_memories",
     "resolve_entities_batch",
+    "schedule_reflections",
     "update_embeddings",
     "update_graph_batch",
 ]
