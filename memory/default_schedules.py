@@ -19,4 +19,6 @@ DEFAULT_SCHEDULES = [
      "cron": "5 * * * *", "timezone": "UTC", "description": "Hourly activity spikes and drops (robust z-score)."},
     {"name": "memory: schedule reflections", "task_path": "memory.tasks.reflection.schedule_reflections",
      "cron": "15 * * * *", "timezone": "UTC", "description": "Reflect on projects with new episodic memories."},
+    {"name": "memory: aggregate episodes", "task_path": "memory.tasks.maintenance.aggregate_memory",
+     "cron": "0 2 * * *", "timezone": "UTC", "description": "Yesterday's recurring episodes become semantic memories."},
 ]

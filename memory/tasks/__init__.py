@@ -9,10 +9,11 @@ from .graph import (
     resolve_entities_batch,
     update_graph_batch,
 )
-from .maintenance import apply_memory_decay, cleanup_sessions, prune_old_memories
+from .maintenance import aggregate_memory, apply_memory_decay, cleanup_sessions, prune_old_memories
 from .reflection import generate_reflection_for_project, schedule_reflections
 
 __all__ = [
+    "aggregate_memory",
     "analyze_decision",
     "apply_memory_decay",
     "cleanup_sessions",

@@ -4,7 +4,7 @@ from django.tasks import task
 
 from jobs import LOW_PRIORITY, RetryPolicy
 
-from ..services import decay, retention
+from ..services import aggregation, decay, retention
 
 
 @task(queue_name="memory", priority=LOW_PRIORITY, retry=RetryPolicy.exponential(2, base=60), kind="maintenance")
@@ -23,3 +23,9 @@ def prune_old_memories():
 def cleanup_sessions():
     """Delete idle sessions."""
     return {"deleted": retention.cleanup_sessions()}
+
+
+@task(queue_name="memory", priority=LOW_PRIORITY, retry=RetryPolicy.exponential(2, base=60), kind="maintenance")
+def aggregate_memory():
+    """Turn yesterday's recurring episodes into semantic memories."""
+    return aggregation.aggregate_memories()
