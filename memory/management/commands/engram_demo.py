@@ -1,4 +1,4 @@
-"""manage.py engram_demo: create the demo admin (printing its login once)."""
+"""manage.py engram_demo: create the demo admin (printing its login once) and the demo memories."""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -11,11 +11,16 @@ class Command(BaseCommand):
     help = "Create the local demo superuser if it does not exist."
 
     def handle(self, *args, **options):
+        from memory.demo import load_demo
+
         users = get_user_model().objects
-        if users.filter(username=DEMO_USERNAME).exists():
+        admin = users.filter(username=DEMO_USERNAME).first()
+        if admin is not None:
             self.stdout.write(f"demo admin exists: log in as {DEMO_USERNAME!r}")
-            return
-        users.create_superuser(DEMO_USERNAME, "admin@example.com", DEMO_PASSWORD)
-        self.stdout.write(self.style.SUCCESS(
-            f"created the demo admin: username {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r} (local use only)"
-        ))
+        else:
+            admin = users.create_superuser(DEMO_USERNAME, "admin@example.com", DEMO_PASSWORD)
+            self.stdout.write(self.style.SUCCESS(
+                f"created the demo admin: username {DEMO_USERNAME!r}, password {DEMO_PASSWORD!r} (local use only)"
+            ))
+        if load_demo(owner=admin) is not None:
+            self.stdout.write("loaded the demo memories; the workers enrich them (topics, embeddings, graph, reflection)")
