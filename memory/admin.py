@@ -1,6 +1,10 @@
-"""Admin for the memory domain: browse and search; the task actions come with the job catalog."""
+"""Admin for the memory domain: browse and search, and actions that enqueue the domain's jobs."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from jobs.context import triggered_by
 
 from .models import Anomaly, Decision, Entity, EntityMerge, Memory, Membership, Project, Reflection, Relation, Session, Topic, Workspace
 
@@ -9,6 +13,16 @@ class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user"]
+
+
+def enqueue_for_each(modeladmin, request, task, ids, label):
+    """Enqueue `task` once per id as the operator; report the runs with links to them."""
+    with triggered_by(user=request.user):
+        results = [task.enqueue(pk) for pk in ids]
+    links = format_html_join(", ", '<a href="{}">{}</a>', (
+        (reverse("admin:jobs_jobrun_change", args=[r.id]), r.id[:8]) for r in results[:20]))
+    modeladmin.message_user(request, format_html("Enqueued {} {} run(s): {}", len(results), label, links),
+                            messages.SUCCESS)
 
 
 @admin.register(Workspace)
@@ -25,6 +39,28 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["workspace"]
     search_fields = ["name", "slug"]
     list_select_related = ["workspace"]
+    actions = ["resolve_entities_now", "generate_reflection_now", "detect_communities_now"]
+
+    @admin.action(description="Resolve entities now", permissions=["change"])
+    def resolve_entities_now(self, request, queryset):
+        from .tasks import resolve_entities_batch
+
+        enqueue_for_each(self, request, resolve_entities_batch, list(queryset.values_list("pk", flat=True)),
+                         "entity resolution")
+
+    @admin.action(description="Generate a reflection now", permissions=["change"])
+    def generate_reflection_now(self, request, queryset):
+        from .tasks import generate_reflection_for_project
+
+        enqueue_for_each(self, request, generate_reflection_for_project, list(queryset.values_list("pk", flat=True)),
+                         "reflection")
+
+    @admin.action(description="Detect communities now", permissions=["change"])
+    def detect_communities_now(self, request, queryset):
+        from .tasks import detect_communities
+
+        enqueue_for_each(self, request, detect_communities, list(queryset.values_list("pk", flat=True)),
+                         "community detection")
 
 
 @admin.register(Memory)
@@ -38,6 +74,24 @@ class MemoryAdmin(admin.ModelAdmin):
     exclude = ["embedding"]
     autocomplete_fields = ["topics"]
     show_full_result_count = False
+    actions = ["re_embed", "re_extract_topics"]
+
+    @admin.action(description="Re-embed (skips unchanged content and model)", permissions=["change"])
+    def re_embed(self, request, queryset):
+        from .tasks import embed_batch
+
+        ids = list(queryset.values_list("pk", flat=True)[:10_000])
+        with triggered_by(user=request.user):
+            result = embed_batch.enqueue(ids)
+        self.message_user(request, format_html('Enqueued one embedding run for {} memories: <a href="{}">{}</a>',
+                                               len(ids), reverse("admin:jobs_jobrun_change", args=[result.id]),
+                                               result.id[:8]), messages.SUCCESS)
+
+    @admin.action(description="Re-extract topics", permissions=["change"])
+    def re_extract_topics(self, request, queryset):
+        from .tasks import extract_topics
+
+        enqueue_for_each(self, request, extract_topics, list(queryset.values_list("pk", flat=True)[:1000]), "topic")
 
     @admin.display(description="content")
     def short_content(self, memory):
@@ -89,6 +143,14 @@ class DecisionAdmin(admin.ModelAdmin):
     list_display = ["title", "project", "chosen", "quality_score", "decided_at"]
     list_filter = ["project"]
     search_fields = ["title", "context", "rationale"]
+    readonly_fields = ["quality_score", "findings", "analyzed_at"]
+    actions = ["analyze_now"]
+
+    @admin.action(description="Analyze now", permissions=["change"])
+    def analyze_now(self, request, queryset):
+        from .tasks import analyze_decision
+
+        enqueue_for_each(self, request, analyze_decision, list(queryset.values_list("pk", flat=True)), "analysis")
 
 
 @admin.register(Reflection)
