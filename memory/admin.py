@@ -6,7 +6,10 @@ from django.utils.html import format_html, format_html_join
 
 from jobs.context import triggered_by
 
-from .models import Anomaly, Decision, Entity, EntityMerge, Memory, Membership, Project, Reflection, Relation, Session, Topic, Workspace
+from .models import (
+    Anomaly, ApiToken, Decision, Entity, EntityMerge, Memory, Membership, Project, Reflection, Relation, Session, Topic,
+    Workspace,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -39,7 +42,14 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["workspace"]
     search_fields = ["name", "slug"]
     list_select_related = ["workspace"]
-    actions = ["resolve_entities_now", "generate_reflection_now", "detect_communities_now"]
+    actions = ["resolve_entities_now", "generate_reflection_now", "detect_communities_now", "rebuild_context_now"]
+
+    @admin.action(description="Rebuild session contexts now", permissions=["change"])
+    def rebuild_context_now(self, request, queryset):
+        from .tasks import rebuild_context_cache
+
+        enqueue_for_each(self, request, rebuild_context_cache, list(queryset.values_list("pk", flat=True)),
+                         "context rebuild")
 
     @admin.action(description="Resolve entities now", permissions=["change"])
     def resolve_entities_now(self, request, queryset):
@@ -170,3 +180,16 @@ class AnomalyAdmin(admin.ModelAdmin):
 class SessionAdmin(admin.ModelAdmin):
     list_display = ["__str__", "project", "user", "last_active_at"]
     list_filter = ["project"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens are issued from the shell (`ApiToken.issue(user, name)` shows the secret once); here they are revoked."""
+
+    list_display = ["name", "user", "created_at", "last_used_at"]
+    search_fields = ["name", "user__username"]
+    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at"]
+    exclude = ["key"]  # only the secret's hash is stored, and even that stays out of the page
+
+    def has_add_permission(self, request):
+        return False

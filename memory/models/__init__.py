@@ -4,9 +4,10 @@ from .insight import Anomaly, Reflection
 from .memory import EMBEDDING_DIMENSIONS, Layer, Memory, Source, content_hash
 from .session import Session
 from .tenancy import Membership, Project, Workspace
+from .token import ApiToken
 from .topic import Topic
 
 __all__ = [
-    "Anomaly", "Decision", "EMBEDDING_DIMENSIONS", "Entity", "EntityMerge", "Layer", "Memory", "Membership",
+    "Anomaly", "ApiToken", "Decision", "EMBEDDING_DIMENSIONS", "Entity", "EntityMerge", "Layer", "Memory", "Membership",
     "Project", "Reflection", "Relation", "Session", "Source", "Topic", "Workspace", "content_hash",
 ]

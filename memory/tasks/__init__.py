@@ -1,6 +1,7 @@
 """The memory job catalog: thin tasks (ids in, a service call, progress out)."""
 
 from .analysis import analyze_decision, detect_anomalies
+from .context import rebuild_context_cache
 from .enrichment import embed_batch, extract_topics, update_embeddings
 from .graph import (
     detect_communities,
@@ -25,6 +26,7 @@ __all__ = [
     "generate_reflection_for_project",
     "process_graph_extraction_queue",
     "prune_old_memories",
+    "rebuild_context_cache",
     "resolve_entities_batch",
     "schedule_reflections",
     "update_embeddings",

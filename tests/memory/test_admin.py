@@ -10,7 +10,7 @@ from tests.users import make_operator
 
 pytestmark = pytest.mark.django_db
 
-MODELS = ["workspace", "project", "memory", "topic", "entity", "relation", "entitymerge", "decision",
+MODELS = ["workspace", "project", "memory", "topic", "entity", "relation", "entitymerge", "decision", "apitoken",
           "reflection", "anomaly", "session"]
 
 

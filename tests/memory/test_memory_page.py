@@ -5,7 +5,6 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from memory.models import Membership, Project, Workspace
 from tests.memory.factories import make_memory, make_project, make_workspace
 from tests.users import make_operator, make_outsider
 

@@ -38,3 +38,20 @@ def test_projects_with_new_episodic_memories_get_a_reflection_linked_to_its_sour
     schedule_reflections.enqueue()
     work()
     assert Reflection.objects.count() == 1
+
+
+def test_rebuild_context_cache_refreshes_every_session_of_the_project(work):
+    from memory.models import Session
+    from memory.tasks import rebuild_context_cache
+
+    project = make_project(make_workspace("ctx"))
+    make_memory(project, "The deploy runbook lives in the wiki.")
+    sessions = [Session.objects.create(workspace=project.workspace, project=project) for _ in range(3)]
+    run_id = rebuild_context_cache.enqueue(project.pk).id
+    work()
+    run = JobRun.objects.get(pk=run_id)
+    assert run.status == RunStatus.SUCCEEDED and run.result == {"sessions": 3}
+    assert (run.progress_done, run.progress_total) == (3, 3)
+    for session in sessions:
+        session.refresh_from_db()
+        assert [m["content"] for m in session.context_cache["memories"]] == ["The deploy runbook lives in the wiki."]

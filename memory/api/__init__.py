@@ -1,0 +1,1 @@
+"""The synchronous JSON API of the memory domain (plain Django views, no framework)."""

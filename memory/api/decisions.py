@@ -1,0 +1,34 @@
+"""Record decisions; each is analysed by a job after the transaction commits."""
+
+from django.db import transaction
+from django.http import JsonResponse
+
+from ..models import Decision
+from ..tasks.analysis import analyze_decision
+from .auth import api_view, json_body
+from .forms import DecisionForm
+from .memories import iso
+
+
+def decision_json(decision):
+    return {
+        "id": decision.pk, "workspace": decision.workspace_id, "project": decision.project_id,
+        "title": decision.title, "context": decision.context, "options": decision.options,
+        "chosen": decision.chosen, "rationale": decision.rationale, "owner": decision.owner_id,
+        "decided_at": iso(decision.decided_at), "quality_score": decision.quality_score,
+        "findings": decision.findings, "analyzed_at": iso(decision.analyzed_at),
+        "created_at": iso(decision.created_at),
+    }
+
+
+@api_view("POST")
+def create_decision(request):
+    """Record a decision owned by the caller and enqueue its analysis."""
+    data = DecisionForm(json_body(request), user=request.user).validated()
+    project = data.pop("project")
+    with transaction.atomic():
+        decision = Decision.objects.create(workspace_id=project.workspace_id, project=project, owner=request.user,
+                                           **data)
+        # The job platform dispatches after commit, so the worker always finds the row.
+        analyze_decision.enqueue(decision.pk)
+    return JsonResponse(decision_json(decision), status=201)

@@ -1,0 +1,24 @@
+"""Hybrid (full-text + vector) search over the memories a user may see."""
+
+from django.http import JsonResponse
+
+from ..services.search import hybrid_search
+from .auth import api_view
+from .forms import SearchForm
+from .memories import memories_for, memory_json
+
+DEFAULT_LIMIT = 10
+
+
+@api_view("GET")
+def search(request):
+    """Rank the visible, unexpired memories (optionally of one project) for the query `q`."""
+    data = SearchForm(request.GET, user=request.user).validated()
+    memories = memories_for(request.user).unexpired()
+    if data["project"]:
+        memories = memories.filter(project=data["project"])
+    hits = hybrid_search(memories, data["q"], limit=data["limit"] or DEFAULT_LIMIT)
+    return JsonResponse({
+        "query": data["q"],
+        "results": [{"memory": memory_json(hit.memory), "score": hit.score, "ranks": hit.ranks} for hit in hits],
+    })

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import decisions, graph, memories, search, sessions, topics
+
+app_name = "memory_api"
+
+urlpatterns = [
+    path("memory", memories.memory_collection, name="memories"),
+    path("memory/<int:pk>", memories.memory_detail, name="memory"),
+    path("search", search.search, name="search"),
+    path("topics/tree", topics.topics_tree, name="topic-tree"),
+    path("graph", graph.graph, name="graph"),
+    path("sessions/<int:pk>/context", sessions.session_context, name="session-context"),
+    path("sessions/<int:pk>/messages", sessions.post_message, name="session-messages"),
+    path("decisions", decisions.create_decision, name="decisions"),
+]
