@@ -13,8 +13,9 @@ DEFAULT_SCHEDULES = [
     {"name": "memory: extract knowledge graph", "task_path": "memory.tasks.graph.process_graph_extraction_queue",
      "interval_seconds": 300, "cron": "", "timezone": "UTC",
      "description": "Extract the facts of memories not yet read (no community update)."},
-    # Entity resolution (memory.tasks.graph.resolve_entities_batch) takes a project id, so it has no
-    # schedule: it is enqueued on demand per project.
+    # Entity resolution runs per project: on demand (admin action) and weekly through this fan-out.
+    {"name": "memory: resolve entities", "task_path": "memory.tasks.graph.resolve_entities_weekly",
+     "cron": "0 4 * * 1", "timezone": "UTC", "description": "Weekly: merge entities that name the same thing."},
     {"name": "memory: detect anomalies", "task_path": "memory.tasks.analysis.detect_anomalies",
      "cron": "5 * * * *", "timezone": "UTC", "description": "Hourly activity spikes and drops (robust z-score)."},
     {"name": "memory: schedule reflections", "task_path": "memory.tasks.reflection.schedule_reflections",

@@ -8,6 +8,7 @@ from .graph import (
     extract_graph_lazy,
     process_graph_extraction_queue,
     resolve_entities_batch,
+    resolve_entities_weekly,
     update_graph_batch,
 )
 from .maintenance import aggregate_memory, apply_memory_decay, cleanup_sessions, prune_old_memories
@@ -28,6 +29,7 @@ __all__ = [
     "prune_old_memories",
     "rebuild_context_cache",
     "resolve_entities_batch",
+    "resolve_entities_weekly",
     "schedule_reflections",
     "update_embeddings",
     "update_graph_batch",

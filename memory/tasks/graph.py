@@ -52,6 +52,15 @@ def resolve_entities_batch(context, project_id):
     return {"merges": len(merges), "relations_moved": sum(merge.relations_moved for merge in merges)}
 
 
+@task(queue_name="graphs", priority=LOW_PRIORITY, retry=RetryPolicy.none(), kind="graph")
+def resolve_entities_weekly():
+    """Enqueue entity resolution for every project that has entities (one chained run each)."""
+    project_ids = list(Project.objects.filter(entities__isnull=False).distinct().values_list("pk", flat=True))
+    for project_id in project_ids:
+        resolve_entities_batch.enqueue(project_id)
+    return {"projects": project_ids}
+
+
 @task(queue_name="graphs", retry=RetryPolicy.none(), kind="graph")
 def detect_communities(project_id):
     """Group a project's entities into communities."""

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from jobs.queues import worker_queue_names
+
 # Playwright's sync API runs an event loop in the test's thread; the test's own ORM calls are
 # plain synchronous code all the same, so Django's async-safety guard is lifted for these tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -44,8 +46,7 @@ def live_site(subprocess_env, tmp_path):
     procs = []
     for name, cmd in {
         "daphne": [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "project.asgi:application"],
-        "worker": [sys.executable, "manage.py", "rqworker", "--with-scheduler", "default.high", "default.normal",
-                   "default.low"],
+        "worker": [sys.executable, "manage.py", "rqworker", "--with-scheduler", *worker_queue_names()],
     }.items():
         log = open(tmp_path / f"{name}.log", "w")
         procs.append(subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -194,3 +194,21 @@ def test_the_graph_schedules_are_seeded():
     assert {"memory: update knowledge graph", "memory: extract knowledge graph"} <= set(created)
     schedule = Schedule.objects.get(name="memory: update knowledge graph")
     assert (schedule.interval_seconds, schedule.cron) == (300, "")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_weekly_fan_out_resolves_every_project_with_entities(work):
+    from jobs.models import JobRun
+    from memory.models import Entity
+    from memory.tasks import resolve_entities_weekly
+
+    with_entities = make_project(make_workspace("weekly-a"))
+    make_project(make_workspace("weekly-b"))
+    for name in ("New York City", "NYC"):
+        Entity.objects.create(workspace=with_entities.workspace, project=with_entities, name=name,
+                              normalized_name=name.lower(), type="place")
+    parent_id = resolve_entities_weekly.enqueue().id
+    work()
+    assert JobRun.objects.get(pk=parent_id).result == {"projects": [with_entities.pk]}
+    child = JobRun.objects.get(parent_id=parent_id)
+    assert child.status == "succeeded" and child.result["merges"] == 1
