@@ -53,28 +53,18 @@ def subprocess_env():
 
 
 def make_due(run):
-    """Travel to a scheduled run's time: move its run_after and its RQ schedule to now."""
-    from datetime import timedelta
+    """Travel to a scheduled run's time: move its run_after to now and hand its RQ job to the queue.
 
+    This does what RQ's scheduler does when the time comes (tests/jobs/test_execution.py also
+    lets the real scheduler do it in real time); doing it here keeps the test independent of the
+    scheduler's per-queue lock, which another process may briefly hold.
+    """
     from django.utils import timezone
     from rq.job import Job
     from rq.serializers import JSONSerializer
 
-    # A whole second back: RQ's scheduler compares whole-second timestamps (12.5 is due at 13).
-    now = timezone.now() - timedelta(seconds=1)
-    type(run).objects.filter(pk=run.pk).update(run_after=now)
+    type(run).objects.filter(pk=run.pk).update(run_after=timezone.now())
     queue = get_rq_queue(run.rq_queue_name)
     job = Job.fetch(run.rq_job_id, connection=get_redis(), serializer=JSONSerializer)
-    queue.scheduled_job_registry.schedule(job, now)
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Close sessions that killed workers left behind so the test database can be dropped."""
-    yield
-    with django_db_blocker.unblock():
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+    queue.scheduled_job_registry.remove(job)
+    queue.enqueue_job(job)
