@@ -46,6 +46,8 @@ bench: $(STAMP)
 	$(PY) bench/jobs_throughput.py
 	$(PY) bench/admin_scale.py
 	$(PY) bench/progress_latency.py
+	$(PY) bench/embeddings_throughput.py
+	$(PY) bench/api_latency.py
 
 services-stop: $(STAMP)
 	$(PY) manage.py services stop
