@@ -68,3 +68,25 @@ def make_due(run):
     job = Job.fetch(run.rq_job_id, connection=get_redis(), serializer=JSONSerializer)
     queue.scheduled_job_registry.remove(job)
     queue.enqueue_job(job)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Close sessions that killed workers left behind so the test database can be dropped."""
+    import time
+
+    yield
+    with django_db_blocker.unblock():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            # Terminating is asynchronous: wait (bounded) until the backends are really gone.
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline:
+                cursor.execute("SELECT count(*) FROM pg_stat_activity "
+                               "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+                if cursor.fetchone()[0] == 0:
+                    break
+                time.sleep(0.05)
