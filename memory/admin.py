@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from jobs.admin.readonly import ReadOnlyAdminMixin
 from jobs.context import triggered_by
 
 from .models import (
@@ -137,15 +138,9 @@ class RelationAdmin(admin.ModelAdmin):
 
 
 @admin.register(EntityMerge)
-class EntityMergeAdmin(admin.ModelAdmin):
+class EntityMergeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # an audit trail
     list_display = ["merged_name", "survivor", "reason", "similarity", "relations_moved", "merged_at"]
     list_select_related = ["survivor"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Decision)

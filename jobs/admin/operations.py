@@ -23,6 +23,7 @@ from ..models import JobAttempt, JobRun, TaskPolicy, TaskPolicyChange, Worker
 from ..pausing import pause_queue, paused_queues, resume_queue
 from ..queues import get_redis, get_rq_queue, lane_for_priority, rq_queue_name
 from ..status import AttemptOutcome, RunStatus
+from .readonly import ReadOnlyAdminMixin
 
 logger = logging.getLogger("jobs.admin")
 
@@ -172,7 +173,7 @@ class WorkerStateFilter(admin.SimpleListFilter):
 
 
 @admin.register(Worker)
-class WorkerAdmin(admin.ModelAdmin):
+class WorkerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Workers are history: viewed here, never edited. Also serves the Queues page."""
 
     list_display = ["name", "host", "pid", "listens_to", "state", "current", "heartbeat", "jobs_done", "jobs_failed"]
@@ -183,15 +184,6 @@ class WorkerAdmin(admin.ModelAdmin):
               "stopped_at", "jobs_done", "jobs_failed"]
     readonly_fields = fields
     change_list_template = "admin/jobs/ops/worker_change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="queues")
     def listens_to(self, worker):
@@ -511,7 +503,7 @@ def describe_changes(changes):
 
 
 @admin.register(TaskPolicyChange)
-class TaskPolicyChangeAdmin(admin.ModelAdmin):
+class TaskPolicyChangeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit trail of task policies: append-only, so view-only here."""
 
     list_display = ["changed_at", "task_path", "changed_by", "summary"]
@@ -519,15 +511,6 @@ class TaskPolicyChangeAdmin(admin.ModelAdmin):
     search_fields = ["task_path"]
     fields = ["task_path", "changed_at", "changed_by", "summary"]
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="changes")
     def summary(self, change):

@@ -4,14 +4,25 @@ from django.conf import settings
 from django.db import models
 
 
-class WorkspaceQuerySet(models.QuerySet):
+class ScopedQuerySet(models.QuerySet):
+    """Rows of workspaces a user may see: all for staff, their own for members, none otherwise.
+
+    Every API view, page and admin filters through visible_to(); subclasses only say how a row
+    reaches its workspace's members.
+    """
+
+    members_path = "workspace__memberships__user"
+
     def visible_to(self, user):
-        """Workspaces a user may see: all for staff, their own for members, none otherwise."""
         if not user.is_authenticated:
             return self.none()
         if user.is_staff:
             return self
-        return self.filter(memberships__user=user)
+        return self.filter(**{self.members_path: user})
+
+
+class WorkspaceQuerySet(ScopedQuerySet):
+    members_path = "memberships__user"
 
 
 class Workspace(models.Model):
@@ -42,17 +53,6 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.workspace}"
-
-
-class ScopedQuerySet(models.QuerySet):
-    """Rows of workspaces a user may see (the filter every API view, page and admin applies)."""
-
-    def visible_to(self, user):
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_staff:
-            return self
-        return self.filter(workspace__memberships__user=user)
 
 
 class Project(models.Model):
