@@ -1,9 +1,11 @@
 """Hybrid search: full-text and vector rankings fused with reciprocal rank fusion (RRF)."""
 
-import re
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connections, transaction
 from django.db.models import F
 from pgvector.django import CosineDistance
 
@@ -11,7 +13,10 @@ from ..providers.embeddings import get_embedding_provider
 
 RRF_K = 60  # the constant from Cormack et al.; damps the weight of the very top ranks
 CANDIDATES = 50
-WORD = re.compile(r"\w+", re.UNICODE)
+# An HNSW scan returns at most hnsw.ef_search rows (pgvector's default: 40), fewer than the
+# CANDIDATES asked for; a wider search list also finds more of the true nearest neighbours.
+EF_SEARCH = 2 * CANDIDATES
+TEXT_CONFIG = "english"  # the config memory.search_vector is generated with
 
 
 @dataclass
@@ -21,13 +26,29 @@ class Hit:
     ranks: dict = field(default_factory=dict)  # {"text": 1-based rank, "vector": ...}
 
 
+def text_query(query):
+    """The query's words OR-ed, each word parsed by Postgres exactly as the documents were.
+
+    Words are split on whitespace only and each goes through plainto_tsquery, because Postgres's
+    parser keeps identifiers whole or splits them its own way: it indexes "INC-4412" as 'inc' and
+    '-4412', "15.6" as '15.6' and "db-prod-03.internal" as one host token. A regex split of the
+    query gives '4412', '15' and '6', which never match, and leaves ticket ids, error codes,
+    versions and hosts invisible to full-text search, the one ranking that can tell near-identical
+    notes apart by them. The parts of one word are AND-ed
+    (plainto_tsquery), so "INC-4412" matches that incident and not every INC-* note; the words are
+    OR-ed, since short memories rarely contain every word of a question.
+    """
+    words = query.split()
+    if not words:
+        return None
+    return reduce(operator.or_, (SearchQuery(word, config=TEXT_CONFIG) for word in words))
+
+
 def text_ranking(memories, query, limit=CANDIDATES):
     """Memories matching any word of the query, best full-text rank first."""
-    words = WORD.findall(query.lower())
-    if not words:
+    tsquery = text_query(query)
+    if tsquery is None:
         return []
-    # OR over the query's words: short memories rarely contain every word of a question.
-    tsquery = SearchQuery(" | ".join(words), search_type="raw", config="english")
     return list(memories.filter(search_vector=tsquery)
                 .annotate(rank=SearchRank(F("search_vector"), tsquery)).order_by("-rank", "-created_at")[:limit])
 
@@ -35,8 +56,11 @@ def text_ranking(memories, query, limit=CANDIDATES):
 def vector_ranking(memories, query, limit=CANDIDATES, provider=None):
     """Memories nearest to the query's embedding (the HNSW index serves the ORDER BY ... LIMIT)."""
     vector = (provider or get_embedding_provider()).embed([query])[0]
-    return list(memories.filter(embedding__isnull=False)
-                .order_by(CosineDistance("embedding", vector.tolist()))[:limit])
+    with transaction.atomic(using=memories.db):
+        with connections[memories.db].cursor() as cursor:
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, limit)}")
+        return list(memories.filter(embedding__isnull=False)
+                    .order_by(CosineDistance("embedding", vector.tolist()))[:limit])
 
 
 def fuse(rankings, limit):
