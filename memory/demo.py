@@ -52,10 +52,12 @@ def load_demo(owner=None):
             rationale="Because storage scales independently of the database host; the trade-off is egress cost.",
             owner=owner,
         )
-        from .tasks import analyze_decision, schedule_reflections, update_graph_batch
+        from .tasks import analyze_decision, process_graph_extraction_queue, schedule_reflections, update_graph_batch
 
         analyze_decision.enqueue(decision.pk)
-        # Run the periodic jobs once now instead of waiting for their schedules.
+        # Run the periodic jobs once now instead of waiting for their schedules: extraction first,
+        # then (same queue and lane, so after it) the clustering of what was extracted.
+        process_graph_extraction_queue.enqueue()
         update_graph_batch.enqueue()
         schedule_reflections.enqueue()
     return project

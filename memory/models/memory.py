@@ -33,6 +33,12 @@ def content_hash(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# Extracted once, and the text has changed since. Comparing hashes rather than timestamps catches
+# every write path that goes through save() (API, admin, services) and an edit made while an
+# extraction was reading the old text; the partial index below holds only these rows.
+GRAPH_STALE = models.Q(graph_extracted_at__isnull=False) & ~models.Q(graph_extracted_hash=models.F("content_hash"))
+
+
 class MemoryQuerySet(ScopedQuerySet):
     def unexpired(self, now=None):
         return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now or timezone.now()))
@@ -46,6 +52,15 @@ class MemoryQuerySet(ScopedQuerySet):
     def graph_pending(self):
         """Memories the knowledge-graph extraction has not read yet."""
         return self.filter(graph_extracted_at__isnull=True)
+
+    def graph_stale(self):
+        """Memories whose text changed after the knowledge-graph extraction read it."""
+        return self.filter(GRAPH_STALE)
+
+    def graph_unclaimed(self, now=None):
+        """Memories no extraction pass holds a live claim on."""
+        return self.filter(models.Q(graph_claimed_until__isnull=True)
+                           | models.Q(graph_claimed_until__lte=now or timezone.now()))
 
 
 class Memory(models.Model):
@@ -74,6 +89,10 @@ class Memory(models.Model):
         expression=SearchVector("content", config="english"), output_field=SearchVectorField(), db_persist=True,
     )
     graph_extracted_at = models.DateTimeField(null=True, blank=True)
+    # content_hash of the text the stored relations were extracted from; differs once the text changes.
+    graph_extracted_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # An extraction pass is reading this memory until then (a lease: a crashed worker's claim runs out).
+    graph_claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     topics = models.ManyToManyField("memory.Topic", blank=True, related_name="memories")
 
     objects = MemoryQuerySet.as_manager()
@@ -90,6 +109,7 @@ class Memory(models.Model):
             models.Index(fields=["expires_at"], name="memory_expires_idx", condition=models.Q(expires_at__isnull=False)),
             models.Index(fields=["created_at"], name="memory_graph_pending_idx",
                          condition=models.Q(graph_extracted_at__isnull=True)),
+            models.Index(fields=["created_at"], name="memory_graph_stale_idx", condition=GRAPH_STALE),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(importance__gte=0, importance__lte=1), name="memory_importance_0_1"),

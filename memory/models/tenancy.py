@@ -60,6 +60,11 @@ class Project(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by every change to the project's entity graph (an extraction that changes its edges, a
+    # merge); community detection stores the version it read before reading the graph. A counter,
+    # not a timestamp: a change that commits while a detection runs can never look older than it.
+    graph_version = models.PositiveBigIntegerField(default=0, editable=False)
+    communities_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 

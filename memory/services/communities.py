@@ -3,9 +3,11 @@
 import logging
 
 import networkx as nx
+from django.db import transaction
+from django.db.models import F
 from networkx.algorithms.community import louvain_communities
 
-from ..models import Entity, Relation
+from ..models import Entity, Project, Relation
 
 logger = logging.getLogger("memory.graph")
 
@@ -30,17 +32,62 @@ def build_graph(project):
     return graph
 
 
+def lock_graph(project_id):
+    """Lock a project's graph for the rest of the transaction; return its graph version."""
+    # Extractions and community detections of one project write one at a time, each taking this
+    # lock before any entity row, so two of them never lock entity rows in opposite orders (a
+    # deadlock) and the last detection to commit leaves a whole assignment, not a mix of two.
+    return Project.objects.select_for_update().filter(pk=project_id).values_list("graph_version", flat=True).first()
+
+
+def mark_graph_changed(project_id):
+    """Record that a project's graph changed, so its communities are detected again."""
+    Project.objects.filter(pk=project_id).update(graph_version=F("graph_version") + 1)
+
+
+def stale_projects():
+    """Return the projects whose graph changed since their communities were last detected."""
+    # No index: projects are few, and a partial index on rows that flip in and out of it with
+    # every extraction would cost more than the scan.
+    return Project.objects.filter(graph_version__gt=F("communities_version")).order_by("pk")
+
+
 def detect_communities(project):
     """Store Louvain community ids (0 = largest) on the project's entities; return the counts."""
+    # The version read before the graph: a change committing after this read bumps the version
+    # past it, so the next pass looks again even if this one already saw the change.
+    version = Project.objects.filter(pk=project.pk).values_list("graph_version", flat=True).first()
     graph = build_graph(project)
     groups = louvain_communities(graph, weight="weight", seed=SEED) if graph.number_of_nodes() else []
     # Largest first, ties by lowest entity id, so ids are stable for an unchanged graph.
     groups = sorted(groups, key=lambda group: (-len(group), min(group)))
     community_of = {pk: number for number, group in enumerate(groups) for pk in group}
-    entities = list(Entity.objects.filter(project=project).only("pk", "community", "canonical_id"))
-    for entity in entities:
-        # Merged entities belong to no community: their survivor stands for them.
-        entity.community = community_of.get(entity.pk)
-    Entity.objects.bulk_update(entities, ["community"], batch_size=1000)
-    logger.info("graph: %d communities over %d entities in project %s", len(groups), len(community_of), project.pk)
+    with transaction.atomic():
+        lock_graph(project.pk)
+        changed = []
+        for entity in Entity.objects.filter(project=project).only("pk", "community", "canonical_id").order_by("pk"):
+            # Merged entities belong to no community: their survivor stands for them.
+            if entity.community != community_of.get(entity.pk):
+                entity.community = community_of.get(entity.pk)
+                changed.append(entity)
+        # Only the entities whose community moved: an unchanged graph costs no writes.
+        Entity.objects.bulk_update(changed, ["community"], batch_size=1000)
+        if version is not None:
+            Project.objects.filter(pk=project.pk).update(communities_version=version)
+    logger.info("graph: %d communities over %d entities in project %s (%d moved)",
+                len(groups), len(community_of), project.pk, len(changed))
     return {"communities": len(groups), "entities": len(community_of)}
+
+
+def detect_stale_communities(progress=None):
+    """Detect communities again in every project whose graph changed since the last detection.
+
+    `progress(done, total)` is called after each project. Returns the projects and communities counted.
+    """
+    projects = list(stale_projects())
+    found = 0
+    for done, project in enumerate(projects, start=1):
+        found += detect_communities(project)["communities"]
+        if progress is not None:
+            progress(done, len(projects))
+    return {"projects": len(projects), "communities": found}

@@ -2,13 +2,15 @@
 
 import logging
 import re
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..models import Entity, Memory, Relation
-from ..providers.text_generation import get_text_generator
+from ..models import Entity, Memory, Relation, content_hash
+from ..providers.text_generation import ProviderError, get_text_generator
+from .communities import lock_graph, mark_graph_changed
 
 logger = logging.getLogger("memory.graph")
 
@@ -120,14 +122,19 @@ def upsert_entity(memory, surface, role_type, cache):
 
 
 def extract_graph(memory):
-    """Replace a memory's relations with the facts its text states; return what was created."""
+    """Replace a memory's relations with the facts its text states; return what changed."""
+    given, text = memory, memory.content
     # The generator may be a slow HTTP call: keep it outside the transaction and its locks.
-    triples = get_text_generator().extract_triples(memory.content)
-    entities_created = 0
+    triples = get_text_generator().extract_triples(text)
     with transaction.atomic():
         # Two workers extracting the same memory take turns: the second replaces the first's rows.
-        memory = Memory.objects.select_for_update().get(pk=memory.pk)
-        Relation.objects.filter(source_memory=memory).delete()
+        memory = Memory.objects.select_for_update().filter(pk=given.pk).first()
+        if memory is None:  # deleted while the generator was reading it
+            return {"entities_created": 0, "relations_created": 0, "relations_deleted": 0}
+        lock_graph(memory.project_id)
+        old = Relation.objects.filter(source_memory=memory)
+        old_edges = sorted(old.values_list("subject_id", "predicate", "object_id", "confidence"))
+        old.delete()
         cache, relations = {}, []
         for triple in triples:
             subject_type, object_type = roles(triple)
@@ -142,33 +149,127 @@ def extract_graph(memory):
             ))
         Relation.objects.bulk_create(relations)
         entities_created = sum(1 for entity in cache.values() if getattr(entity, "was_created", False))
-        memory.graph_extracted_at = timezone.now()
-        memory.save(update_fields=["graph_extracted_at"])
-    return {"entities_created": entities_created, "relations_created": len(relations)}
+        # The hash of the text actually read: if it was edited meanwhile, the memory stays stale.
+        given.graph_extracted_at, given.graph_extracted_hash = timezone.now(), content_hash(text)
+        Memory.objects.filter(pk=memory.pk).update(graph_extracted_at=given.graph_extracted_at,
+                                                  graph_extracted_hash=given.graph_extracted_hash)
+        new_edges = sorted((r.subject_id, r.predicate, r.object_id, r.confidence) for r in relations)
+        if entities_created or new_edges != old_edges:
+            # Re-reading an unchanged text leaves the version, and so the communities, alone.
+            mark_graph_changed(memory.project_id)
+    return {"entities_created": entities_created, "relations_created": len(relations),
+            "relations_deleted": len(old_edges)}
 
 
-def pending_memories(limit=200):
-    """Return the oldest memories the extraction has not read yet."""
-    return list(Memory.objects.graph_pending().order_by("created_at", "pk")[:limit])
+# How long a claim keeps other passes off a memory: longer than one extraction (the generator's
+# own timeout is 60 s by default). The claim of a worker that died simply runs out.
+CLAIM_LEASE = timedelta(minutes=10)
 
 
-def process_extraction_queue(limit=200, progress=None):
-    """Extract the graph of up to `limit` pending memories, oldest first; return the counts.
+def claim_next(memories, now=None):
+    """Claim the oldest memory of `memories` no other pass holds; return it, or None if none is left.
+
+    Why a lease taken under SKIP LOCKED, one memory at a time: holding a row lock for the whole
+    extraction would keep a transaction open across the generator's HTTP call, blocking edits of
+    the memory and pinning a connection idle in transaction. So the row lock covers only the
+    claim: a concurrent pass skips the row being claimed right now instead of waiting for it (and
+    then taking it too), and afterwards skips it by its lease. One at a time rather than a whole
+    batch keeps each lease as short as one extraction and lets parallel passes share the queue.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        memory = (memories.graph_unclaimed(now).order_by("created_at", "pk")
+                  .select_for_update(skip_locked=True).first())
+        if memory is not None:
+            memory.graph_claimed_until = now + CLAIM_LEASE
+            Memory.objects.filter(pk=memory.pk).update(graph_claimed_until=memory.graph_claimed_until)
+    return memory
+
+
+def claim(memory, now=None):
+    """Claim one memory; return it freshly read, or None if it is gone or another pass holds it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # Waiting is fine here: the row lock is only ever held for a claim or a short write.
+        memory = Memory.objects.select_for_update().filter(pk=memory.pk).first()
+        if memory is None or (memory.graph_claimed_until is not None and memory.graph_claimed_until > now):
+            return None
+        memory.graph_claimed_until = now + CLAIM_LEASE
+        Memory.objects.filter(pk=memory.pk).update(graph_claimed_until=memory.graph_claimed_until)
+    return memory
+
+
+def release(memory):
+    """Give up our claim on a memory (a claim that ran out and was retaken is left to its new holder)."""
+    Memory.objects.filter(pk=memory.pk, graph_claimed_until=memory.graph_claimed_until).update(
+        graph_claimed_until=None)
+
+
+def extract_one(memory):
+    """Claim, extract and release one memory; return the counts, or None if another pass holds it."""
+    memory = claim(memory)
+    if memory is None:
+        return None
+    try:
+        return extract_graph(memory)
+    finally:
+        release(memory)
+
+
+def extract_next(memories):
+    """Claim and extract the oldest memory of `memories`; return (memory, counts or None), None if none left.
+
+    Counts are None when the generator failed: the memory keeps its claim, so it waits out the lease
+    before it is tried again and the rest of the queue goes on instead of failing on it every pass.
+    """
+    memory = claim_next(memories)
+    if memory is None:
+        return None
+    try:
+        counts = extract_graph(memory)
+    except ProviderError:
+        logger.warning("graph: extraction of memory %s failed; retrying after %s", memory.pk, CLAIM_LEASE,
+                       exc_info=True)
+        return memory, None
+    except BaseException:
+        release(memory)
+        raise
+    release(memory)
+    return memory, counts
+
+
+def extract_batch(memories, limit=200, progress=None):
+    """Extract up to `limit` memories of a queryset, oldest first, one claim at a time; return the counts.
 
     `progress(done, total)` is called after each memory so a task can report how far it got.
     """
-    memories = pending_memories(limit)
-    totals = {"memories": 0, "entities_created": 0, "relations_created": 0, "projects": []}
+    total = memories.graph_unclaimed().order_by()[:limit].count()
+    totals = {"memories": 0, "entities_created": 0, "relations_created": 0, "relations_deleted": 0, "failed": 0}
     projects = set()
-    for done, memory in enumerate(memories, start=1):
-        counts = extract_graph(memory)
-        totals["memories"] += 1
-        totals["entities_created"] += counts["entities_created"]
-        totals["relations_created"] += counts["relations_created"]
-        projects.add(memory.project_id)
+    for done in range(1, limit + 1):
+        step = extract_next(memories)
+        if step is None:
+            break
+        memory, counts = step
+        if counts is None:
+            totals["failed"] += 1
+        else:
+            totals["memories"] += 1
+            for name in ("entities_created", "relations_created", "relations_deleted"):
+                totals[name] += counts[name]
+            projects.add(memory.project_id)
         if progress is not None:
-            progress(done, len(memories))
-    totals["projects"] = sorted(projects)
-    logger.info("graph: %(memories)d memories read, %(entities_created)d entities and "
-                "%(relations_created)d relations created", totals)
-    return totals
+            progress(done, max(total, done))
+    logger.info("graph: %(memories)d memories read (%(failed)d failed), %(entities_created)d entities and "
+                "%(relations_created)d relations created, %(relations_deleted)d relations replaced", totals)
+    return {**totals, "projects": sorted(projects)}
+
+
+def process_extraction_queue(limit=200, progress=None):
+    """Extract the graph of up to `limit` memories never extracted, oldest first; return the counts."""
+    return extract_batch(Memory.objects.graph_pending(), limit, progress)
+
+
+def refresh_stale_graphs(limit=200, progress=None):
+    """Re-extract up to `limit` memories whose text changed since their extraction; return the counts."""
+    return extract_batch(Memory.objects.graph_stale(), limit, progress)

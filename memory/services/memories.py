@@ -22,7 +22,12 @@ def record_memory(project, content, **fields):
 
 
 def change_memory(memory, **fields):
-    """Update fields of a memory; a content change enqueues enrichment again."""
+    """Update fields of a memory; a content change enqueues enrichment again.
+
+    A content change also leaves the memory's graph stale: save() renews content_hash, which then
+    differs from graph_extracted_hash, and update_graph_batch re-extracts it and replaces its
+    relations. No job is enqueued per edit: a memory edited five times in a minute is read once.
+    """
     content_changed = "content" in fields and fields["content"] != memory.content
     with transaction.atomic():
         for name, value in fields.items():

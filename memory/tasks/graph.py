@@ -8,21 +8,23 @@ from ..models import Memory, Project
 from ..services import communities, entity_resolution, graph_extraction
 
 SKIPPED = {"skipped": "missing"}
+CLAIMED = {"skipped": "claimed"}
 
 
 @task(queue_name="graphs", retry=RetryPolicy.exponential(3, base=60), unique_key="graph:{0}", kind="graph")
 def extract_graph_lazy(memory_id):
-    """Extract one memory's entities and relations."""
+    """Extract one memory's entities and relations now (skipped while an extraction pass holds it)."""
     memory = Memory.objects.filter(pk=memory_id).first()
     if memory is None:
         return SKIPPED
-    return graph_extraction.extract_graph(memory)
+    counts = graph_extraction.extract_one(memory)
+    return CLAIMED if counts is None else counts
 
 
 @task(queue_name="graphs", priority=LOW_PRIORITY, retry=RetryPolicy.exponential(3), kind="graph",
       takes_context=True)
 def process_graph_extraction_queue(context):
-    """Extract the graph of the oldest memories not yet read."""
+    """Extract the graph of the oldest memories never extracted (communities follow in update_graph_batch)."""
     counts = graph_extraction.process_extraction_queue(
         progress=lambda done, total: context.report_progress(done, total, "memories extracted"))
     return {**counts, "projects": len(counts["projects"])}
@@ -30,15 +32,13 @@ def process_graph_extraction_queue(context):
 
 @task(queue_name="graphs", priority=LOW_PRIORITY, retry=RetryPolicy.none(), kind="graph", takes_context=True)
 def update_graph_batch(context):
-    """Extract pending memories, then re-detect communities in every project they touched."""
-    counts = graph_extraction.process_extraction_queue(
-        progress=lambda done, total: context.report_progress(done, total, "memories extracted"))
-    communities_found = 0
-    projects = Project.objects.filter(pk__in=counts["projects"]).order_by("pk")
-    for done, project in enumerate(projects, start=1):
-        communities_found += communities.detect_communities(project)["communities"]
-        context.report_progress(done, len(counts["projects"]), "projects clustered")
-    return {**counts, "projects": len(counts["projects"]), "communities": communities_found}
+    """Re-extract memories whose text changed, then re-detect communities where the graph changed."""
+    counts = graph_extraction.refresh_stale_graphs(
+        progress=lambda done, total: context.report_progress(done, total, "changed memories re-extracted"))
+    clustered = communities.detect_stale_communities(
+        progress=lambda done, total: context.report_progress(done, total, "projects clustered"))
+    # "projects" counts the projects clustered (extraction marks the ones whose graph it changed).
+    return {**counts, "projects": clustered["projects"], "communities": clustered["communities"]}
 
 
 @task(queue_name="graphs", retry=RetryPolicy.none(), kind="graph", takes_context=True)
@@ -49,6 +49,9 @@ def resolve_entities_batch(context, project_id):
         return SKIPPED
     merges = entity_resolution.resolve_entities(
         project, progress=lambda done, total: context.report_progress(done, total, "candidate pairs checked"))
+    if merges:
+        # Merges re-point relations to survivors: the communities are out of date.
+        communities.mark_graph_changed(project.pk)
     return {"merges": len(merges), "relations_moved": sum(merge.relations_moved for merge in merges)}
 
 

@@ -3,16 +3,27 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.utils import timezone
 
 from jobs import RunStatus
 from jobs.defaults import seed_schedules
 from jobs.models import JobRun, Schedule
-from memory.models import Entity, EntityMerge, Memory, Relation
-from memory.services.communities import detect_communities
+from memory.models import Entity, EntityMerge, Memory, Project, Relation
+from memory.providers.text_generation import ProviderError, get_text_generator
+from memory.services import graph_extraction
+from memory.services.communities import detect_communities, detect_stale_communities
 from memory.services.entity_resolution import resolve_entities
-from memory.services.graph_extraction import extract_graph, normalize_name, process_extraction_queue
-from memory.tasks import resolve_entities_batch, update_graph_batch
+from memory.services.graph_extraction import (
+    CLAIM_LEASE,
+    claim_next,
+    extract_graph,
+    normalize_name,
+    process_extraction_queue,
+    refresh_stale_graphs,
+)
+from memory.services.memories import change_memory
+from memory.tasks import resolve_entities_batch
 from tests.memory.factories import make_memory, make_project, make_workspace
 
 T0 = timezone.now().replace(microsecond=0)
@@ -41,7 +52,7 @@ def test_names_normalise_without_case_punctuation_or_a_leading_the():
 def test_extraction_creates_typed_entities_and_relations():
     project = make_project(make_workspace())
     memory = make_memory(project, "Alice works at Google. The Acme Corp acquired Initech.")
-    assert extract_graph(memory) == {"entities_created": 4, "relations_created": 2}
+    assert extract_graph(memory) == {"entities_created": 4, "relations_created": 2, "relations_deleted": 0}
     assert facts(project) == [("Acme Corp", "acquired", "Initech"), ("Alice", "works_at", "Google")]
     types = dict(Entity.objects.values_list("name", "type"))
     assert types == {"Alice": "person", "Google": "organization", "Acme Corp": "organization",
@@ -56,7 +67,7 @@ def test_re_extracting_a_memory_replaces_its_relations_instead_of_duplicating_th
     project = make_project(make_workspace())
     memory = make_memory(project, "Alice works at Google.")
     extract_graph(memory)
-    assert extract_graph(memory) == {"entities_created": 0, "relations_created": 1}
+    assert extract_graph(memory) == {"entities_created": 0, "relations_created": 1, "relations_deleted": 1}
     assert Relation.objects.count() == 1 and Entity.objects.count() == 2
 
 
@@ -77,9 +88,111 @@ def test_the_queue_takes_the_oldest_pending_memories_first():
     make_memory(project, "Alice works at Google.", created_at=T0 - timedelta(days=2))
     make_memory(project, "Bob works at Microsoft.", created_at=T0 - timedelta(days=1))
     counts = process_extraction_queue(limit=2)
-    assert counts == {"memories": 2, "entities_created": 4, "relations_created": 2, "projects": [project.pk]}
+    assert counts == {"memories": 2, "entities_created": 4, "relations_created": 2, "relations_deleted": 0,
+                      "failed": 0, "projects": [project.pk]}
     assert list(Memory.objects.graph_pending()) == [newest]
     assert process_extraction_queue()["memories"] == 1 and process_extraction_queue()["memories"] == 0
+
+
+@pytest.mark.django_db
+def test_a_content_change_makes_the_graph_stale_and_the_refresh_replaces_its_relations():
+    project = make_project(make_workspace())
+    memory = make_memory(project, "Alice works at Google.")
+    extract_graph(memory)
+    change_memory(memory, importance=0.9)
+    assert not Memory.objects.graph_stale().exists()
+    change_memory(memory, content="Alice works at Initech.")
+    assert list(Memory.objects.graph_stale()) == [memory] and not Memory.objects.graph_pending().exists()
+    assert refresh_stale_graphs() == {"memories": 1, "entities_created": 1, "relations_created": 1,
+                                      "relations_deleted": 1, "failed": 0, "projects": [project.pk]}
+    assert facts(project) == [("Alice", "works_at", "Initech")]
+    assert refresh_stale_graphs()["memories"] == 0
+
+
+@pytest.mark.django_db
+def test_an_edit_made_while_the_generator_reads_leaves_the_memory_stale():
+    project = make_project(make_workspace())
+    memory = make_memory(project, "Alice works at Google.")
+    as_read = Memory.objects.get(pk=memory.pk)
+    memory.content = "Alice works at Initech."
+    memory.save()
+    extract_graph(as_read)
+    assert list(Memory.objects.graph_stale()) == [memory]
+
+
+@pytest.mark.django_db
+def test_the_graph_queues_use_their_partial_indexes():
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # an empty table would be scanned anyway
+        for memories, index in ((Memory.objects.graph_pending(), "memory_graph_pending_idx"),
+                                (Memory.objects.graph_stale(), "memory_graph_stale_idx")):
+            query = memories.graph_unclaimed().order_by("created_at", "pk").select_for_update(skip_locked=True)
+            assert index in query[:1].explain()
+
+
+@pytest.mark.django_db
+def test_a_live_claim_keeps_other_passes_off_and_a_lapsed_one_does_not():
+    memory = make_memory(make_project(make_workspace()), "Alice works at Google.")
+    assert claim_next(Memory.objects.graph_pending()) == memory
+    assert claim_next(Memory.objects.graph_pending()) is None
+    assert process_extraction_queue()["memories"] == 0
+    # The worker holding it died: once the lease runs out another pass takes it.
+    later = timezone.now() + CLAIM_LEASE + timedelta(seconds=1)
+    assert claim_next(Memory.objects.graph_pending(), now=later) == memory
+
+
+@pytest.mark.django_db
+def test_a_memory_the_generator_fails_on_waits_out_its_claim_while_the_queue_goes_on(monkeypatch):
+    real = get_text_generator()
+
+    class Refusing:
+        def extract_triples(self, text):
+            if "Google" in text:
+                raise ProviderError("server said no")
+            return real.extract_triples(text)
+
+    monkeypatch.setattr(graph_extraction, "get_text_generator", Refusing)
+    project = make_project(make_workspace())
+    failing = make_memory(project, "Alice works at Google.", created_at=T0 - timedelta(days=1))
+    make_memory(project, "Bob works at Initech.", created_at=T0)
+    counts = process_extraction_queue()
+    assert (counts["memories"], counts["failed"]) == (1, 1)
+    failing.refresh_from_db()
+    assert failing.graph_extracted_at is None and failing.graph_claimed_until is not None
+    assert process_extraction_queue()["failed"] == 0  # not tried again within the lease
+
+
+@pytest.mark.django_db
+def test_communities_are_detected_again_only_where_the_graph_changed():
+    a, b = make_project(make_workspace("a")), make_project(make_workspace("b"))
+    memory = make_memory(a, "Alice works at Google.")
+    extract_graph(memory)
+    extract_graph(make_memory(b, "Carol works at Initech."))
+    assert detect_stale_communities() == {"projects": 2, "communities": 2}
+    assert detect_stale_communities() == {"projects": 0, "communities": 0}
+    extract_graph(memory)  # the same text gives the same edges: nothing changed
+    assert detect_stale_communities() == {"projects": 0, "communities": 0}
+    extract_graph(make_memory(b, "Dan works at Hooli."))
+    assert detect_stale_communities() == {"projects": 1, "communities": 2}
+    assert Project.objects.get(pk=b.pk).communities_version == Project.objects.get(pk=b.pk).graph_version == 2
+
+
+@pytest.mark.django_db
+def test_the_migration_trusts_extractions_made_after_the_last_save_and_detects_every_graph_once():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    project, empty = make_project(make_workspace("a")), make_project(make_workspace("b"))
+    untouched, edited = make_memory(project, "Alice works at Google."), make_memory(project, "Bob works at Initech.")
+    for memory in (untouched, edited):
+        extract_graph(memory)
+    Memory.objects.update(graph_extracted_hash="")  # as before the migration
+    Project.objects.update(graph_version=0)
+    Memory.objects.filter(pk=edited.pk).update(updated_at=timezone.now() + timedelta(seconds=1))
+    import_module("memory.migrations.0004_graph_staleness").backfill(apps, None)
+    assert list(Memory.objects.graph_stale()) == [edited]
+    assert dict(Project.objects.values_list("pk", "graph_version")) == {project.pk: 1, empty.pk: 0}
 
 
 @pytest.mark.django_db
@@ -153,21 +266,6 @@ def test_two_clusters_joined_by_a_weak_edge_are_two_communities():
     assert {community[e.name] for e in right} == {1}
     assert community["A1 again"] is None
     assert detect_communities(project) == {"communities": 2, "entities": 7}  # same seed, same answer
-
-
-@pytest.mark.django_db(transaction=True)
-def test_the_graph_batch_extracts_and_clusters_through_a_real_worker(work):
-    project = make_project(make_workspace())
-    make_memory(project, "Alice works at Google. Bob works at Google.")
-    make_memory(project, "Carol works at Initech.")
-    run_id = update_graph_batch.enqueue().id
-    work()
-    run = JobRun.objects.get(pk=run_id)
-    assert run.status == RunStatus.SUCCEEDED and run.rq_queue_name == "graphs.low"
-    assert run.result == {"memories": 2, "entities_created": 5, "relations_created": 3, "projects": 1,
-                          "communities": 2}
-    assert not Memory.objects.graph_pending().exists()
-    assert Entity.objects.filter(community__isnull=True).count() == 0
 
 
 @pytest.mark.django_db(transaction=True)
