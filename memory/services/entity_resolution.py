@@ -9,6 +9,7 @@ from rapidfuzz.process import cdist
 
 from ..models import Entity, EntityMerge, Relation
 from ..providers.embeddings import get_embedding_provider
+from .communities import lock_graph, mark_graph_changed
 
 logger = logging.getLogger("memory.graph")
 
@@ -96,6 +97,9 @@ def choose_survivor(a, b, counts):
 def merge_entities(survivor, merged, reason, similarity=None):
     """Fold `merged` into `survivor` (aliases, relations, canonical link) and audit it; None if stale."""
     with transaction.atomic():
+        # The project's graph lock first, as extraction and community detection take it, so a
+        # merge never meets them holding entity rows in the other order (a deadlock).
+        lock_graph(survivor.project_id)
         # Lock both rows in pk order (no deadlock with a resolver merging the other way) and
         # re-check them: another resolver may have merged one of them since we read it.
         locked = {e.pk: e for e in Entity.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])
@@ -119,6 +123,7 @@ def merge_entities(survivor, merged, reason, similarity=None):
         survivor.save(update_fields=fields)
         merged.canonical = survivor
         merged.save(update_fields=["canonical"])
+        mark_graph_changed(survivor.project_id)  # the communities are out of date
         return EntityMerge.objects.create(
             workspace_id=survivor.workspace_id, project_id=survivor.project_id, survivor=survivor,
             merged_entity=merged, merged_name=merged.name, reason=reason,

@@ -49,9 +49,6 @@ def resolve_entities_batch(context, project_id):
         return SKIPPED
     merges = entity_resolution.resolve_entities(
         project, progress=lambda done, total: context.report_progress(done, total, "candidate pairs checked"))
-    if merges:
-        # Merges re-point relations to survivors: the communities are out of date.
-        communities.mark_graph_changed(project.pk)
     return {"merges": len(merges), "relations_moved": sum(merge.relations_moved for merge in merges)}
 
 
