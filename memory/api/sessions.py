@@ -1,17 +1,17 @@
 """Session endpoints: the cached retrieval context and posting a message."""
 
-from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from ..models import Layer, Session, Source
-from ..providers.text_generation import ProviderError, get_text_generator
+from ..providers.text_generation import ProviderError, TextGenerationConfig, get_text_generator
 from ..services.memories import record_memory
 from ..services.context import refresh_context
 from .memories import memory_json
 from .auth import api_view, json_body
 from .forms import MessageForm
+
 
 def session_for(request, pk):
     return get_object_or_404(Session.objects.visible_to(request.user).select_related("project"), pk=pk)
@@ -26,12 +26,13 @@ def session_context(request, pk):
 
 
 def generate_reply(message, context):
-    """Ask the configured LLM to answer from the retrieved memories; return (reply, error)."""
-    texts = [message, *(m["content"] for m in context["memories"])]
+    """Answer the message from the context's memories: {"reply", "reply_memory_ids"} or {"reply_error"}."""
+    memories = context["memories"]
     try:
-        return get_text_generator().summarize(texts).summary, None
+        answer = get_text_generator().answer(message, [m["content"] for m in memories])
     except ProviderError as exc:
-        return None, str(exc)
+        return {"reply_error": str(exc)}
+    return {"reply": answer.text, "reply_memory_ids": [memories[i]["id"] for i in answer.source_indexes]}
 
 
 @api_view("POST")
@@ -46,9 +47,8 @@ def post_message(request, pk):
     Session.objects.filter(pk=session.pk).update(last_active_at=now)
     context = refresh_context(session, now=now, force=True)
     body = {"session": session.pk, "message": memory_json(memory), "context": context}
-    # The local generator only summarises; a reply is worth its latency only from a real LLM.
-    if settings.MEMORY_LLM_PROVIDER != "local":
-        body["reply"], reply_error = generate_reply(data["content"], context)
-        if reply_error:
-            body["reply_error"] = reply_error
+    # The local generator can only quote the context back, which the caller already has; a reply is
+    # worth its latency only from a real LLM. A failing LLM costs the reply, not the stored message.
+    if TextGenerationConfig.from_settings().provider != "local":
+        body.update(generate_reply(data["content"], context))
     return JsonResponse(body, status=201)

@@ -1,6 +1,16 @@
-"""Keyphrases and topics with YAKE, returned as exact substrings of the text they came from."""
+"""Keyphrases and topics with YAKE, returned as exact substrings of the text they came from.
+
+YAKE ranks n-grams by statistics alone, so its best candidates include clause fragments ("Chen
+leads", "billing database failed", "work and Bob"). A topic should read as a noun phrase, so the
+candidates go through cheap rules: no function word inside unless it joins a name ("Bank of
+America"), and, for English, closed lists of verb forms, number and time words and predicative
+adjectives, plus what the words next to a candidate say about it ("logs them out": "logs" is a
+verb). A name cut short at a stopword grows back ("York office" -> "New York office"), and a
+phrase inside one already kept is dropped ("Corp" after "Acme Corp").
+"""
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import yake
@@ -9,11 +19,69 @@ import yake
 # first pages, and every phrase is still a substring of the whole text.
 MAX_TEXT_CHARS = 20_000
 MAX_NGRAM = 3
+# A name may grow a YAKE phrase by a word ("New York office"); anything longer is a clause or a list.
+MAX_WORDS = 4
+MAX_PHRASE_CHARS = 60
+# Candidates asked of YAKE per phrase wanted: on chat-like text about half of them are fragments.
+CANDIDATES_PER_PHRASE = 4
 
 # Horizontal whitespace only: a phrase that spans a line break ("Acme\nCorp") is usually two
 # chat lines or list items glued together by YAKE, which reads newlines as spaces.
 _GAP = r"[^\S\n]+"
 _TIGHT_GAP = r"[^\S\n]*"
+_WORD_BEFORE = re.compile(r"(\w[\w'’&-]*)[^\S\n]+$")
+_WORD_AFTER = re.compile(r"^[^\S\n]+(\w[\w'’&-]*)")
+
+# Closed English word lists for what YAKE's stopword list leaves out. Only words written in
+# lowercase are judged by them: a capitalised word is a name or starts a sentence.
+_NUMBER_WORDS = frozenset(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
+    "thousand million billion dozen".split()
+)
+_TIME_WORDS = frozenset(
+    "minute hour day night morning noon afternoon evening midnight week weekend month quarter year "
+    "monday tuesday wednesday thursday friday saturday sunday".split()
+)
+# "Yesterday Chen", "standup today": a word that points at a day says when, never what.
+_DEICTIC_TIME_WORDS = frozenset("today tomorrow yesterday tonight".split())
+# Capitalised mid-sentence but not part of a name next to them ("in May Acme shipped").
+_NOT_NAME_PARTS = _TIME_WORDS | _DEICTIC_TIME_WORDS | frozenset(
+    "i january february march april may june july august september october november december".split()
+)
+# Verb forms that are hardly ever nouns: simple pasts and the forms of verbs without a common noun twin.
+_VERBS = frozenset(
+    "grew went took gave told knew came became began wrote spoke ran chose drove forgot won saw led "
+    "make makes give gives take takes tell tells think thinks let lets agree agrees decide decides "
+    "depend depends belong belongs require requires complain complains acquire acquires settle settles "
+    "finish finishes follow follows fails manages add adds lives grows remains happens occurs exists "
+    "appears".split()
+)
+# Participles that work as adjectives before a noun ("lost packets") and as verbs elsewhere ("space left").
+_PARTICIPLES = frozenset(
+    "left lost built kept held paid sent sold bought found made shown given taken gone grown written "
+    "broken chosen frozen hidden stolen spoken forgotten begun".split()
+)
+_ED_NOUNS = frozenset("hundred embed shred sacred naked wicked speed greed breed creed tweed steed".split())
+# Present forms that are verbs right after a name ("Chen leads") though nouns elsewhere ("sales leads").
+_THIRD_PERSON = frozenset(
+    "leads works owns runs joins reports moves builds reviews fixes plans ships merges deploys handles "
+    "creates sends writes starts helps calls leaves pays meets holds approves asks".split()
+)
+# Words that open an object: a word right before one is a verb ("app logs them out", "needs drive the").
+_OBJECT_OPENERS = frozenset("the a an them him her us me my our your their his its".split())
+# After a subject pronoun comes a verb ("it renews", "we agreed"); "that" and "which" also open nouns.
+_SUBJECT_PRONOUNS = frozenset("i we you he she they it who".split())
+# After these the next word is a verb ("should move", "can export").
+_MODALS = frozenset("will would can could should must may might shall".split())
+# After these a lone word or an -ing word is a predicate ("was set", "is fixing"), not a thing.
+_BE = frozenset("am is are was were be been being".split())
+_NAME_CONNECTORS = frozenset("of and de del della di da do dos du la le van von der den y e et und für".split())
+# What something is like, not what it is: such a word cannot end (head) a noun phrase.
+_PREDICATE_ADJECTIVES = frozenset(
+    "full empty slow fast good bad old big small large larger smaller bigger late early ready fine ok "
+    "okay available possible important different free busy stable flaky urgent happy unhappy".split()
+)
 
 
 @dataclass(frozen=True)
@@ -38,21 +106,36 @@ def extract_keyphrases(text: str, max_phrases: int = 8, language: str = "en") ->
     if max_phrases < 1 or not text or not any(char.isalpha() for char in text):
         return []
     text = text[:MAX_TEXT_CHARS]
+    language = language[:2].lower() or "en"
     # A fresh extractor per call costs ~0.1 ms and keeps YAKE's internal caches out of threads.
     extractor = yake.KeywordExtractor(
-        lan=language[:2].lower() or "en",
+        lan=language,
         n=MAX_NGRAM,
-        # Ask for spares: some candidates are dropped below when they cannot be found verbatim.
-        top=max_phrases * 2,
+        # Ask for spares: candidates that are not found verbatim or do not read as topics are dropped.
+        top=max_phrases * CANDIDATES_PER_PHRASE,
         dedup_lim=0.9,
     )
-    found = []
-    seen = set()
+    stopwords = frozenset(word.casefold() for word in extractor.stopword_set)
+    english = language == "en"
+    found: list[Keyphrase] = []
     for candidate, yake_score in extractor.extract_keywords(text):
-        phrase = locate_phrase(candidate, text)
-        if phrase is None or phrase.casefold() in seen or not any(c.isalpha() for c in phrase):
+        match = _find_phrase(candidate, text)
+        if match is None:
             continue
-        seen.add(phrase.casefold())
+        start, end = match.span()
+        # German capitalises every noun, so there a capital letter does not mark a name.
+        if language != "de":
+            start, end = _grow_name(text, start, end)
+        phrase = text[start:end]
+        if not _reads_as_topic(phrase, text, start, end, stopwords, english):
+            continue
+        twin = next((i for i, kept in enumerate(found) if _near_duplicates(phrase, kept.phrase)), None)
+        if twin is not None:
+            # Two windows on one compound become the compound, if it is in the text and reads as a topic.
+            merged = _merge_overlap(found[twin].phrase, phrase, text, stopwords, english)
+            if merged:
+                found[twin] = Keyphrase(merged, found[twin].score)
+            continue
         # YAKE scores are unbounded and lower is better; fold them into (0, 1], higher is better.
         found.append(Keyphrase(phrase, round(1.0 / (1.0 + float(yake_score)), 6)))
         if len(found) == max_phrases:
@@ -60,8 +143,33 @@ def extract_keyphrases(text: str, max_phrases: int = 8, language: str = "en") ->
     return found
 
 
+def distinct_phrases(phrases: Iterable[str], limit: int) -> list[str]:
+    """Keep up to limit phrases in order, skipping one that holds or is held by a phrase already kept."""
+    kept: list[str] = []
+    for phrase in phrases:
+        if not any(_near_duplicates(phrase, other) for other in kept):
+            kept.append(phrase)
+            if len(kept) == limit:
+                break
+    return kept
+
+
+def is_name(phrase: str) -> bool:
+    """Tell whether every word of phrase is capitalised, bar connectors: "Acme Corp", "Bank of America"."""
+    words = phrase.split()
+    if not words or not (words[0][:1].isupper() and words[-1][:1].isupper()):
+        return False
+    return all(word[:1].isupper() or word in _NAME_CONNECTORS for word in words)
+
+
 def locate_phrase(candidate: str, text: str) -> str | None:
     """Return candidate as it is written in text (casing and spacing), or None if it is not there."""
+    match = _find_phrase(candidate, text)
+    return match.group(0) if match else None
+
+
+def _find_phrase(candidate: str, text: str) -> re.Match | None:
+    """Find candidate's first occurrence in text, on word boundaries, tolerating YAKE's spacing and casing."""
     tokens = candidate.split()
     if not tokens:
         return None
@@ -73,8 +181,136 @@ def locate_phrase(candidate: str, text: str) -> str | None:
         for flags in (0, re.IGNORECASE):
             match = re.search(pattern, text, flags)
             if match:
+                return match
+    return None
+
+
+def _grow_name(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a phrase that starts or ends a name over the rest of the name ("York office" -> "New York office").
+
+    YAKE never lets a candidate start or end with a stopword, so "New York" loses its "New". A
+    capitalised word in mid-sentence belongs to a name; one that starts a sentence may not, so the
+    phrase grows over the first kind only, and never past MAX_WORDS.
+    """
+    words = len(text[start:end].split())
+    while words < MAX_WORDS and text[start].isupper():
+        before = _WORD_BEFORE.search(text, max(0, start - 100), start)
+        if not before or not _is_mid_sentence_name(before.group(1), text, before.start(1)):
+            break
+        start, words = before.start(1), words + 1
+    while words < MAX_WORDS and text[end - 1 : end].isalnum():
+        last = text[start:end].split()[-1]
+        after = _WORD_AFTER.match(text[end : end + 100])
+        if not last[:1].isupper() or not after or not _is_mid_sentence_name(after.group(1), text, end):
+            break
+        end, words = end + after.end(1), words + 1
+    return start, end
+
+
+def _is_mid_sentence_name(word: str, text: str, position: int) -> bool:
+    """Tell whether word is capitalised, not a date word or "I", and follows a word or a comma."""
+    if not word[:1].isupper() or word.casefold() in _NOT_NAME_PARTS:
+        return False
+    preceding = text[max(0, position - 100) : position].rstrip(" \t")
+    return bool(preceding) and (preceding[-1].isalnum() or preceding[-1] == ",")
+
+
+def _reads_as_topic(phrase: str, text: str, start: int, end: int, stopwords: frozenset, english: bool) -> bool:
+    """Tell whether phrase, found at text[start:end], reads as a noun phrase rather than a clause fragment."""
+    words = phrase.split()
+    if not words or len(words) > MAX_WORDS or len(phrase) > MAX_PHRASE_CHARS:
+        return False
+    if not any(char.isalpha() for char in phrase):
+        return False
+    for index, word in enumerate(words):
+        # "work and Bob", "Corp uses PostgreSQL": a function word inside joins two things or is a
+        # verb; only a connector between capitalised words is part of a name ("Bank of America").
+        if word.casefold() in stopwords and word.islower() and not (
+            word in _NAME_CONNECTORS
+            and 0 < index < len(words) - 1
+            and words[index - 1][:1].isupper()
+            and words[index + 1][:1].isupper()
+        ):
+            return False
+    return not english or _reads_as_english_noun_phrase(words, text, start, end, stopwords)
+
+
+def _reads_as_english_noun_phrase(words: list[str], text: str, start: int, end: int, stopwords: frozenset) -> bool:
+    """Apply the English closed lists; a lowercase word is judged by its form and the words around it."""
+    before_match = _WORD_BEFORE.search(text, max(0, start - 100), start)
+    before_word = before_match.group(1) if before_match else ""
+    before = before_word.casefold()
+    after = _WORD_AFTER.match(text[end : end + 100])
+    after = after.group(1).casefold() if after else ""
+    last = len(words) - 1
+    if last == 0 and words[0].casefold().removesuffix("s") in _TIME_WORDS:
+        return False  # "month", "days"
+    if any(word.casefold() in _DEICTIC_TIME_WORDS for word in words):
+        return False
+    first = words[0]
+    if first.islower():
+        if before in _SUBJECT_PRONOUNS:
+            return False  # "it renews", "she starts"
+        if before in _MODALS or (before == "to" and last == 0 and after in _OBJECT_OPENERS):
+            return False  # "should move", "to export their dashboards"
+        if before in _BE and (last == 0 or first.endswith("ing")):
+            return False  # "was set", "is fixing"
+    for index, word in enumerate(words):
+        if not word.islower():
+            continue
+        if word in _NUMBER_WORDS or word in _VERBS:
+            return False
+        if word in _PARTICIPLES or _looks_past_tense(word):
+            # "failed nightly backup" after "the" or "another" is an adjective; "moved cloud spending"
+            # after "review" and "acquired Initech" are verbs.
+            adjective = index == 0 and last > 0 and words[1].islower() and (not before or before in stopwords)
+            if not adjective:
+                return False
+        previous = words[index - 1] if index else before_word
+        if word in _THIRD_PERSON and previous[:1].isupper():
+            return False  # "Chen leads", "Kim manages"
+        if index == last and after in _OBJECT_OPENERS:
+            # A noun is seldom followed by an article or an object pronoun; a verb usually is.
+            return False  # "app logs them out", "Chen reviews the contract", "renewing their contract"
+        if index == last and word in _PREDICATE_ADJECTIVES:
+            return False  # "disk full", "cluster down"
+    return True
+
+
+def _merge_overlap(kept: str, new: str, text: str, stopwords: frozenset, english: bool) -> str | None:
+    """Join two phrases that overlap by two words or more into the phrase of the text they come from."""
+    a, b = kept.split(), new.split()
+    for k in range(min(len(a), len(b)) - 1, 1, -1):
+        for left, right in ((a, b), (b, a)):
+            if [w.casefold() for w in left[-k:]] == [w.casefold() for w in right[:k]]:
+                match = _find_phrase(" ".join(left + right[k:]), text)
+                if not match or not _reads_as_topic(match.group(0), text, *match.span(), stopwords, english):
+                    continue
+                # Still a window if the compound goes on ("load balancer health" before "check").
+                after = _WORD_AFTER.match(text[match.end() : match.end() + 100])
+                if after and after.group(1).islower() and after.group(1) not in stopwords:
+                    continue
                 return match.group(0)
     return None
+
+
+def _looks_past_tense(word: str) -> bool:
+    """Tell whether a lowercase word ends like a regular past tense or participle ("spiked", "failed")."""
+    return len(word) > 4 and word.endswith("ed") and not word.endswith("eed") and word not in _ED_NOUNS
+
+
+def _near_duplicates(phrase: str, other: str) -> bool:
+    """Tell whether one phrase holds the other or they overlap by two words, ignoring case.
+
+    "Corp" is inside "Acme Corp"; "senior backend engineer" and "backend engineer role" are two
+    windows on one compound.
+    """
+    # Padded with spaces so "Postgres" is inside "Postgres cluster" but not inside "Postgresql".
+    one, two = (f" {' '.join(p.casefold().split())} " for p in (phrase, other))
+    if one in two or two in one:
+        return True
+    a, b = one.split(), two.split()
+    return any(a[-k:] == b[:k] or b[-k:] == a[:k] for k in range(2, min(len(a), len(b))))
 
 
 def extract_topics(

@@ -1,4 +1,4 @@
-"""The deterministic local text generator: extractive summaries, pattern facts and a decision rubric."""
+"""The deterministic local text generator: extractive summaries and answers, pattern facts, a decision rubric."""
 
 import re
 from collections.abc import Sequence
@@ -6,9 +6,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from memory.providers.decision_rubric import assess_decision_record
-from memory.providers.keywords import extract_topics
+from memory.providers.keywords import distinct_phrases, extract_topics
 from memory.providers.sentences import Sentence, split_texts
-from memory.providers.text_generation import Assessment, Embed, Reflection, Summary, Triple
+from memory.providers.text_generation import Answer, Assessment, Embed, Reflection, Summary, Triple
 from memory.providers.triple_patterns import extract_triples
 
 # 0.7 favours sentences central to the texts over variety, the usual MMR setting for summaries.
@@ -23,6 +23,11 @@ MAX_KEY_POINTS = 8
 MAX_INSIGHTS = 5
 MAX_ACTIONS = 10
 REFLECTION_SENTENCES = 3
+ANSWER_SENTENCES = 3
+# An answer keeps a sentence only if it is at least this close to the question, relative to the
+# closest sentence: relative because cosine levels differ between embedding models, and without
+# it every answer would be padded to ANSWER_SENTENCES with whatever the passages say.
+ANSWER_RELATIVE_SIMILARITY = 0.5
 
 _ACTION_CUES = re.compile(
     r"\b(?:should|must|need(?:s|ed)?\s+to|have\s+to|has\s+to|got\s+to|todo|to-do|let['’]?s|let\s+us"
@@ -39,7 +44,7 @@ _IMPERATIVE_VERBS = frozenset(
 
 
 class LocalTextGenerator:
-    """Summarise with embeddings and MMR, extract facts with patterns, assess with a rubric."""
+    """Summarise and answer with embeddings and MMR, extract facts with patterns, assess with a rubric."""
 
     def __init__(self, embed: Embed | None = None, diversity_lambda: float = MMR_LAMBDA):
         self._embed = embed
@@ -53,14 +58,35 @@ class LocalTextGenerator:
         candidates = _candidate_sentences(texts)
         if not candidates:
             return Summary("", [], [])
-        vectors = self._vectors(candidates)
+        vectors = self._vectors([sentence.text for sentence in candidates])
         picked = sorted(
             (candidates[index] for index in rank_by_mmr(vectors, max_sentences, self.diversity_lambda)),
             key=lambda sentence: (sentence.text_index, sentence.position),
         )
         return Summary(
             summary=" ".join(sentence.text for sentence in picked),
-            key_points=_distinct_phrases(topic.phrase for topic in extract_topics(texts, MAX_KEY_POINTS * 2)),
+            key_points=distinct_phrases(
+                (topic.phrase for topic in extract_topics(texts, MAX_KEY_POINTS * 2)), MAX_KEY_POINTS
+            ),
+            source_indexes=sorted({sentence.text_index for sentence in picked}),
+        )
+
+    def answer(self, question: str, passages: Sequence[str]) -> Answer:
+        """Quote the passage sentences closest to the question, most relevant first, by MMR to the question."""
+        passages = list(passages)
+        candidates = _candidate_sentences(passages)
+        if not question.strip() or not candidates:
+            return Answer("", [])
+        vectors = self._vectors([question, *(sentence.text for sentence in candidates)])
+        query, vectors = vectors[0], vectors[1:]
+        ranked = rank_by_mmr(vectors, ANSWER_SENTENCES, self.diversity_lambda, query=query)
+        relevance = vectors @ query
+        best = float(relevance[ranked[0]])
+        if best <= 0:
+            return Answer("", [])  # nothing in the passages is about the question
+        picked = [candidates[i] for i in ranked if relevance[i] >= ANSWER_RELATIVE_SIMILARITY * best]
+        return Answer(
+            text=" ".join(sentence.text for sentence in picked),
             source_indexes=sorted({sentence.text_index for sentence in picked}),
         )
 
@@ -92,7 +118,7 @@ class LocalTextGenerator:
             return Reflection("", [], [])
         # Actions come from every sentence: "Fix CI" is too short to summarise but still a task.
         actions = list(dict.fromkeys(s.text for s in split_texts(texts) if is_action(s.text)))
-        vectors = self._vectors(candidates)
+        vectors = self._vectors([sentence.text for sentence in candidates])
         central = rank_by_mmr(vectors, REFLECTION_SENTENCES, self.diversity_lambda)
         summary = " ".join(
             candidates[index].text
@@ -107,12 +133,12 @@ class LocalTextGenerator:
             actions=actions[:MAX_ACTIONS],
         )
 
-    def _vectors(self, sentences: list[Sentence]) -> np.ndarray:
-        """Embed the sentences and make sure every row has unit length."""
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        """Embed the texts and make sure every row has unit length."""
         embed = self._embed or _embedding_provider_embed
-        vectors = np.asarray(embed([sentence.text for sentence in sentences]), dtype=np.float64)
-        if vectors.ndim != 2 or vectors.shape[0] != len(sentences):
-            raise ValueError(f"embed returned shape {vectors.shape} for {len(sentences)} sentences.")
+        vectors = np.asarray(embed(texts), dtype=np.float64)
+        if vectors.ndim != 2 or vectors.shape[0] != len(texts):
+            raise ValueError(f"embed returned shape {vectors.shape} for {len(texts)} texts.")
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
 
@@ -121,14 +147,18 @@ def rank_by_mmr(
     count: int,
     diversity_lambda: float = MMR_LAMBDA,
     max_similarity: float = NEAR_DUPLICATE_SIMILARITY,
+    query: np.ndarray | None = None,
 ) -> list[int]:
-    """Return up to count row indexes by Maximal Marginal Relevance to the rows' centroid, skipping near-copies."""
+    """Return up to count row indexes by Maximal Marginal Relevance to query, skipping near-copies.
+
+    Without a query the rows' centroid stands in for it: what the rows are mostly about.
+    """
     total = len(vectors)
     if total == 0 or count < 1:
         return []
-    centroid = vectors.mean(axis=0)
-    centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-12)
-    relevance = vectors @ centroid
+    target = vectors.mean(axis=0) if query is None else np.asarray(query, dtype=np.float64)
+    target = target / max(float(np.linalg.norm(target)), 1e-12)
+    relevance = vectors @ target
     redundancy = np.zeros(total)
     chosen: list[int] = []
     available = np.ones(total, dtype=bool)
@@ -165,22 +195,6 @@ def _candidate_sentences(texts: list[str]) -> list[Sentence]:
     unique = list(distinct.values())
     substantial = [sentence for sentence in unique if len(sentence.text.split()) >= MIN_WORDS]
     return (substantial or unique)[:MAX_SENTENCES]
-
-
-def _distinct_phrases(phrases) -> list[str]:
-    """Keep up to MAX_KEY_POINTS phrases, skipping one that holds or is held by a phrase already kept."""
-    kept: list[str] = []
-    kept_words: list[str] = []
-    for phrase in phrases:
-        # Padded with spaces so "Postgres" is inside "Postgres cluster" but not inside "Postgresql".
-        words = f" {' '.join(phrase.casefold().split())} "
-        if any(words in other or other in words for other in kept_words):
-            continue
-        kept.append(phrase)
-        kept_words.append(words)
-        if len(kept) == MAX_KEY_POINTS:
-            break
-    return kept
 
 
 def _embedding_provider_embed(texts: list[str]) -> np.ndarray:

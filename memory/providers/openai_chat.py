@@ -8,14 +8,26 @@ import urllib.request
 from collections.abc import Sequence
 
 from memory.providers.decision_rubric import RUBRIC
-from memory.providers.text_generation import Assessment, ProviderError, Reflection, Summary, Triple
+from memory.providers.text_generation import Answer, Assessment, ProviderError, Reflection, Summary, Triple
 
 # Enough for a day of chat in one prompt while staying inside an 8k-token context window.
 MAX_INPUT_CHARS = 24_000
 MAX_ERROR_CHARS = 300
+# A question is a chat message (and at most half the input budget); the rest goes to the passages.
+MAX_QUESTION_CHARS = 2_000
 SYSTEM_PROMPT = (
     "You help a team keep its memory: notes, chat messages, documents and decisions. "
     "Answer with one JSON object and nothing else. Use only facts stated in the input."
+)
+# Answers are grounded in the team's memories, not the model's own knowledge: a reply the
+# passages do not support would read as something the team knows.
+ANSWER_SYSTEM_PROMPT = (
+    "You answer a team member's question from the team's memory. The user message holds the question "
+    "and numbered passages from that memory. Answer only from the numbered passages, never from your own "
+    "knowledge, in at most 3 sentences, and cite every passage you use by its number. If the passages do "
+    "not answer the question, say so in one sentence and cite none.\n"
+    'Answer with one JSON object and nothing else: {"answer": string, '
+    '"source_indexes": [the numbers of the passages the answer uses]}.'
 )
 
 
@@ -53,6 +65,22 @@ class OpenAIChatGenerator:
             key_points=_list_of(answer, "key_points", str),
             # A model may cite texts that were not there; keep only real indexes.
             source_indexes=sorted({index for index in indexes if 0 <= index < len(texts)}),
+        )
+
+    def answer(self, question: str, passages: Sequence[str]) -> Answer:
+        """Ask the model to answer the question from the numbered passages only and cite them."""
+        passages = list(passages)
+        question = " ".join((question or "").split())[: min(MAX_QUESTION_CHARS, self.max_input_chars // 2)]
+        if not question or not any(passage and passage.strip() for passage in passages):
+            return Answer("", [])
+        reply = self.complete_json(
+            f"Question: {question}\n\nPassages:\n" + self._numbered(passages, self.max_input_chars - len(question)),
+            system=ANSWER_SYSTEM_PROMPT,
+        )
+        indexes = _list_of(reply, "source_indexes", int)
+        return Answer(
+            text=_text(reply, "answer").strip(),
+            source_indexes=sorted({index for index in indexes if 0 <= index < len(passages)}),
         )
 
     def extract_triples(self, text: str) -> list[Triple]:
@@ -121,11 +149,11 @@ class OpenAIChatGenerator:
             actions=_list_of(answer, "actions", str),
         )
 
-    def complete_json(self, prompt: str) -> dict:
+    def complete_json(self, prompt: str, system: str = SYSTEM_PROMPT) -> dict:
         """Send one chat completion at temperature 0 and return the answer parsed as a JSON object."""
         body = {
             "model": self.model,
-            "messages": [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": prompt}],
+            "messages": [{"role": "system", "content": system}, {"role": "user", "content": prompt}],
             "temperature": 0,
             "response_format": {"type": "json_object"},
             "stream": False,
@@ -148,9 +176,10 @@ class OpenAIChatGenerator:
             raise ProviderError(f"Could not reach {self.endpoint}: {reason}") from error
         return _parse_completion(raw)
 
-    def _numbered(self, texts: list[str]) -> str:
+    def _numbered(self, texts: list[str], budget: int | None = None) -> str:
         """Number the texts for the prompt, cutting them off at the input budget."""
-        lines, budget = [], self.max_input_chars
+        lines = []
+        budget = self.max_input_chars if budget is None else budget
         for index, text in enumerate(texts):
             if budget <= 0:
                 break

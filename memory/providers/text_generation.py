@@ -31,6 +31,14 @@ class Summary:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """An answer to a question and the indexes of the passages it draws on."""
+
+    text: str
+    source_indexes: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Triple:
     """A (subject, predicate, object) fact with the extractor's confidence in [0, 1]."""
 
@@ -59,10 +67,14 @@ class Reflection:
 
 @runtime_checkable
 class TextGenerator(Protocol):
-    """Summarise, extract facts from, assess and reflect on a team's texts."""
+    """Summarise, answer from, extract facts from, assess and reflect on a team's texts."""
 
     def summarize(self, texts: Sequence[str], max_sentences: int = 3) -> Summary:
         """Summarise texts in at most max_sentences sentences."""
+        ...
+
+    def answer(self, question: str, passages: Sequence[str]) -> Answer:
+        """Answer the question from the given passages, citing the ones used by index."""
         ...
 
     def extract_triples(self, text: str) -> list[Triple]:

@@ -419,20 +419,46 @@ def test_posting_a_message_stores_it_and_returns_the_relevant_context(client, pr
     assert runs_of("update_embeddings").filter(args=[message.pk]).exists()
 
 
-def test_with_a_remote_llm_a_message_gets_a_reply(client, project, session, settings):
+@pytest.fixture
+def llm_server(settings):
+    """An OpenAI-compatible chat server on loopback, configured as the LLM provider."""
     server = ChatServer()
-    try:
-        settings.MEMORY_LLM_PROVIDER = "openai"
-        settings.MEMORY_LLM_URL = server.url
-        server.answer({"summary": "It is in the wiki.", "key_points": [], "source_indexes": [1]})
-        make_memory(project, "The deploy runbook lives in the wiki.")
+    settings.MEMORY_LLM_PROVIDER = "openai"
+    settings.MEMORY_LLM_URL = server.url
+    settings.MEMORY_LLM_TIMEOUT_SECONDS = 5
+    yield server
+    server.close()
 
-        body = post(client, f"/api/sessions/{session.pk}/messages", {"content": "Where is the runbook?"}).json()
-    finally:
-        server.close()
 
-    assert body["reply"] == "It is in the wiki."
-    assert "wiki" in server.requests[0]["body"]["messages"][1]["content"]
+def test_with_a_remote_llm_a_message_gets_an_answer_from_the_context(client, project, session, llm_server):
+    runbook = make_memory(project, "The deploy runbook lives in the wiki.")
+    llm_server.answer({"answer": "The runbook is in the wiki.", "source_indexes": [0]})
+
+    response = post(client, f"/api/sessions/{session.pk}/messages", {"content": "Where is the deploy runbook?"})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["reply"] == "The runbook is in the wiki."
+    assert body["reply_memory_ids"] == [runbook.pk] and "reply_error" not in body
+    [request] = llm_server.requests
+    system, user = request["body"]["messages"]
+    assert "only from the numbered passages" in system["content"]
+    assert "Question: Where is the deploy runbook?" in user["content"]
+    assert "[0] The deploy runbook lives in the wiki." in user["content"]
+
+
+def test_a_failing_llm_costs_the_reply_but_not_the_message(client, project, session, llm_server):
+    make_memory(project, "The deploy runbook lives in the wiki.")
+    llm_server.respond(500, {"error": {"message": "model not loaded"}})
+
+    response = post(client, f"/api/sessions/{session.pk}/messages", {"content": "Where is the deploy runbook?"})
+
+    assert response.status_code == 201
+    body = response.json()
+    assert "reply" not in body
+    assert "HTTP 500: model not loaded" in body["reply_error"]
+    assert Memory.objects.get(pk=body["message"]["id"]).content == "Where is the deploy runbook?"
+    assert [m["content"] for m in body["context"]["memories"]] == ["The deploy runbook lives in the wiki."]
 
 
 def test_a_message_needs_content(client, session):

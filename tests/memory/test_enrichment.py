@@ -81,3 +81,16 @@ def test_a_failing_provider_counts_the_batch_as_failed():
 
     memory = make_memory(make_project(make_workspace()), "text")
     assert embed_memories([memory.pk], provider=Refusing()) == {"success": 0, "failed": 1, "skipped": 0}
+
+
+def test_a_name_is_a_topic_of_its_own_not_a_kind_of_its_last_word():
+    from memory.services.topics import extract_topics
+
+    memory = make_memory(make_project(make_workspace()), "Alice Chen leads the Platform team at Acme Corp.")
+    names = extract_topics(memory)
+    assert {"Alice Chen", "Acme Corp", "Platform team"} <= set(names)
+    assert not {"Alice Chen leads", "Chen leads"} & set(names)
+    topics = {topic.name: topic for topic in memory.topics.select_related("parent")}
+    assert topics["Alice Chen"].parent is None and topics["Acme Corp"].parent is None
+    assert topics["Platform team"].parent.name == "team"
+    assert not Topic.objects.filter(name__in=["Chen", "Corp"]).exists()

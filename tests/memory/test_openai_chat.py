@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from memory.providers.openai_chat import OpenAIChatGenerator
-from memory.providers.text_generation import Assessment, ProviderError, Reflection, Summary, Triple
+from memory.providers.text_generation import Answer, Assessment, ProviderError, Reflection, Summary, Triple
 
 TEXTS = [
     "The Postgres cluster ran out of disk on Monday.",
@@ -122,10 +122,57 @@ def test_it_parses_triples_assessments_and_reflections(chat_server, remote):
     assert "alternatives (weight 0.05)" in chat_server.requests[1]["body"]["messages"][1]["content"]
 
 
+def test_an_answer_is_asked_from_the_numbered_passages_only_and_cites_them(chat_server, remote):
+    chat_server.answer({"answer": " It ran out of disk on Monday [0]. ", "source_indexes": [1, 0, 7, -1, 0]})
+
+    answer = remote.answer("What happened to the Postgres cluster?", TEXTS)
+
+    assert answer == Answer("It ran out of disk on Monday [0].", [0, 1])
+    [request] = chat_server.requests
+    body = request["body"]
+    assert (body["model"], body["temperature"], body["response_format"]) == ("test-model", 0, {"type": "json_object"})
+    system, user = body["messages"]
+    assert system["role"] == "system" and user["role"] == "user"
+    assert "only from the numbered passages" in system["content"]
+    assert "cite" in system["content"] and '"source_indexes"' in system["content"]
+    assert user["content"].startswith("Question: What happened to the Postgres cluster?\n")
+    for index, text in enumerate(TEXTS):
+        assert f"[{index}] {text}" in user["content"]
+
+
+def test_a_long_question_leaves_room_for_the_passages(chat_server):
+    generator = OpenAIChatGenerator(chat_server.url, "m", max_input_chars=3000)
+    chat_server.answer({"answer": "No.", "source_indexes": []})
+
+    generator.answer("why " * 5000, TEXTS)
+
+    content = chat_server.requests[0]["body"]["messages"][1]["content"]
+    assert "[0] The Postgres cluster" in content and len(content) < 3100
+
+
+@pytest.mark.parametrize(
+    "answer", [{"source_indexes": [0]}, {"answer": None, "source_indexes": []}, {"answer": "A.", "source_indexes": "0"}]
+)
+def test_a_bad_answer_is_a_provider_error(chat_server, remote, answer):
+    chat_server.answer(answer)
+
+    with pytest.raises(ProviderError):
+        remote.answer("What happened?", TEXTS)
+
+
+def test_an_http_error_while_answering_is_a_provider_error(chat_server, remote):
+    chat_server.respond(500, {"error": {"message": "model not loaded"}})
+
+    with pytest.raises(ProviderError, match="HTTP 500: model not loaded"):
+        remote.answer("What happened?", TEXTS)
+
+
 def test_empty_input_makes_no_request(chat_server, remote):
     assert remote.summarize(["", " "]) == Summary("", [], [])
     assert remote.extract_triples("") == []
     assert remote.reflect([]) == Reflection("", [], [])
+    assert remote.answer("What happened?", ["", " "]) == Answer("", [])
+    assert remote.answer("  ", TEXTS) == Answer("", [])
     assert chat_server.requests == []
 
 

@@ -10,6 +10,7 @@ from memory.providers.local_text import LocalTextGenerator, is_action, rank_by_m
 from memory.providers.openai_chat import OpenAIChatGenerator
 from memory.providers.sentences import split_sentences
 from memory.providers.text_generation import (
+    Answer,
     Assessment,
     Reflection,
     Summary,
@@ -121,6 +122,42 @@ def test_an_embed_of_the_wrong_shape_is_refused():
 
     with pytest.raises(ValueError, match="shape"):
         generator.summarize(OUTAGE, 2)
+
+
+# Answers
+
+def test_an_answer_quotes_the_passage_sentences_closest_to_the_question_first(local):
+    answer = local.answer("Who restarted the Postgres cluster?", OUTAGE)
+
+    assert isinstance(answer, Answer)
+    sentences = split_sentences(answer.text)
+    assert sentences[0] == "Bob restarted the Postgres cluster at noon."
+    assert 1 <= len(sentences) <= 3
+    everything = {s: i for i, text in enumerate(OUTAGE) for s in split_sentences(text)}
+    assert all(sentence in everything for sentence in sentences)
+    assert answer.source_indexes == sorted({everything[sentence] for sentence in sentences})
+    assert "Lunch was pizza again." not in answer.text
+    assert local.answer("Who restarted the Postgres cluster?", OUTAGE) == answer
+
+
+def test_an_answer_leaves_out_sentences_far_less_relevant_than_the_best(local):
+    answer = local.answer("Who should email Alice about the storage budget?", OUTAGE)
+
+    assert answer == Answer("TODO: email Alice about the storage budget.", [2])
+
+
+def test_an_answer_ranks_by_the_question_not_by_what_the_passages_mostly_say(local):
+    # Three of the four passages are about the cluster; a summary would quote them.
+    answer = local.answer("What was for lunch?", [*OUTAGE[:2], "Lunch was pizza again, then tacos.", OUTAGE[2]])
+
+    assert split_sentences(answer.text)[0] in ("Lunch was pizza again.", "Lunch was pizza again, then tacos.")
+    assert set(answer.source_indexes) <= {1, 2}
+
+
+def test_an_empty_question_or_no_passages_give_an_empty_answer(local):
+    assert local.answer("", OUTAGE) == Answer("", [])
+    assert local.answer("Who restarted the cluster?", []) == Answer("", [])
+    assert local.answer("Who restarted the cluster?", ["", "  "]) == Answer("", [])
 
 
 # Reflection and actions
