@@ -63,10 +63,7 @@ def dispatch_many(runs, now=None):
     if not marked:
         return 0
     try:
-        with get_redis().pipeline() as pipe:
-            for run in marked:
-                push(run, run.status == RunStatus.SCHEDULED, pipeline=pipe)
-            pipe.execute()
+        push_all(marked)
     except RedisError as exc:
         for run in marked:
             run.mark_undispatched(previous[run.pk])
@@ -84,6 +81,20 @@ def push_or_return(run):
         logger.warning("run %s stays in the outbox, Redis refused it: %s", run.pk, exc)
         return False
     return True
+
+
+def push_many_or_return(runs):
+    """Push runs written as already dispatched in one pipeline; on a Redis error return them all."""
+    from .status import RunStatus
+
+    try:
+        push_all(runs)
+    except RedisError as exc:
+        for run in runs:  # rare (Redis is down): one guarded write per run is fine
+            run.mark_undispatched(RunStatus.PENDING)
+        logger.warning("%d runs stay in the outbox, Redis refused them: %s", len(runs), exc)
+        return 0
+    return len(runs)
 
 
 def dispatch(run, now=None):
@@ -107,8 +118,24 @@ def dispatch(run, now=None):
     return True
 
 
+def push_all(runs):
+    """Push dispatched runs to RQ in one Redis round trip (raises RedisError)."""
+    from .status import RunStatus
+
+    with get_redis().pipeline() as pipe:
+        for run in runs:
+            push(run, run.status == RunStatus.SCHEDULED, pipeline=pipe)
+        pipe.execute()
+
+
 def push(run, delayed, pipeline=None):
     """Create the RQ job for a run: JSON payload, the run id as its only argument."""
+    if pipeline is None:
+        # RQ alone makes two round trips (save the job, then push it); one pipeline is one.
+        with get_redis().pipeline() as pipe:
+            job = push(run, delayed, pipeline=pipe)
+            pipe.execute()
+        return job
     queue = get_rq_queue(run.rq_queue_name)
     options = {
         "job_id": run.rq_job_id,

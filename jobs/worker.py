@@ -14,6 +14,7 @@ from rq.timeouts import BaseDeathPenalty
 from rq.worker import SimpleWorker, WorkerStatus
 
 from .pausing import PausedQueuesCache, queue_of
+from .runner import deferred
 from .runner import stats as runner_stats
 
 logger = logging.getLogger("jobs.worker")
@@ -64,6 +65,8 @@ class EngramWorker(SimpleWorker):
         from .models import Worker
 
         Worker.register(self.name, self.hostname or "", os.getpid(), self.queue_names())
+        # This worker flushes held successes before it idles and when it stops (see below).
+        deferred.enabled = True
         self._stats_base = dict(runner_stats)
         self._heartbeat_thread = threading.Thread(target=self._beat, name="engram-heartbeat", daemon=True)
         self._heartbeat_thread.start()
@@ -74,6 +77,10 @@ class EngramWorker(SimpleWorker):
         self._heartbeat_stop.set()
         if self._shutdown_timer is not None:
             self._shutdown_timer.cancel()
+        try:
+            self._flush_successes()
+        finally:
+            deferred.enabled = False
         try:
             Worker.mark_stopped(self.name, self._own_stats())
         finally:
@@ -99,6 +106,13 @@ class EngramWorker(SimpleWorker):
         return {"current_run": runner_stats["current_run"], "done": runner_stats["done"] - base["done"],
                 "failed": runner_stats["failed"] - base["failed"]}
 
+    def _flush_successes(self):
+        """Write the success the runner holds for the next claim; on a DB error keep it for later."""
+        try:
+            deferred.flush()
+        except Exception:  # noqa: BLE001 - the next claim or flush writes it; the loop must go on
+            logger.exception("worker %s: cannot record a finished run yet; will retry", self.name)
+
     # --- paused queues --------------------------------------------------------------------
 
     def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
@@ -109,6 +123,13 @@ class EngramWorker(SimpleWorker):
         while True:
             paused = self._paused_cache.get()
             lanes = [q for q in self._ordered_queues if queue_of(q.name) not in paused]
+            if deferred.pending is not None:
+                # A waiting job's claim writes the held success; with none waiting, write it now,
+                # before this worker blocks for seconds with a finished run still "running".
+                result = self._dequeue_from(lanes, None, None) if lanes else None
+                if result is not None:
+                    return result
+                self._flush_successes()
             if timeout is None:  # burst: one non-blocking pass
                 return self._dequeue_from(lanes, None, None) if lanes else None
             wait = min(timeout, PAUSE_CHECK_SECONDS)

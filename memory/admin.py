@@ -22,7 +22,7 @@ class MembershipInline(admin.TabularInline):
 def enqueue_for_each(modeladmin, request, task, ids, label):
     """Enqueue `task` once per id as the operator; report the runs with links to them."""
     with triggered_by(user=request.user):
-        results = [task.enqueue(pk) for pk in ids]
+        results = task.enqueue_many([(pk,) for pk in ids])
     links = format_html_join(", ", '<a href="{}">{}</a>', (
         (reverse("admin:jobs_jobrun_change", args=[r.id]), r.id[:8]) for r in results[:20]))
     modeladmin.message_user(request, format_html("Enqueued {} {} run(s): {}", len(results), label, links),

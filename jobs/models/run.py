@@ -38,6 +38,63 @@ def _cap_result(value):
     return {"__truncated__": True, "size_bytes": len(encoded), "preview": encoded[: min(1000, limit // 2)]}
 
 
+class Success:
+    """A succeeded attempt on its way to the ledger: written alone, or with the worker's next claim."""
+
+    def __init__(self, run, attempt, result, progress, finished_at):
+        self.run, self.attempt, self.result, self.finished_at = run, attempt, result, finished_at
+        self.had_progress = progress is not None
+        done, total, message = progress or (run.progress_done, run.progress_total, run.progress_message)
+        self.progress = (done, total, (message or "")[:500])
+        self.won = None  # unknown until written; then whether the run was still this attempt's
+
+    def ctes(self):
+        """The CTEs `done` (the run row) and `recorded` (the attempt row's id), and their parameters."""
+        from .attempt import JobAttempt
+
+        run, attempt, now = self.run, self.attempt, self.finished_at
+        sql = f"""
+            done AS (
+                UPDATE {run._meta.db_table} SET status = %s, status_changed_at = %s, finished_at = %s,
+                    result = %s::jsonb, error_type = '', error_message = '', error_traceback = '',
+                    progress_done = %s, progress_total = %s, progress_message = %s,
+                    progress_updated_at = %s
+                WHERE id = %s AND status = ANY(%s) AND attempt = %s RETURNING id
+            ),
+            recorded AS (
+                INSERT INTO {JobAttempt._meta.db_table} (run_id, number, worker_name, worker_host,
+                    worker_pid, started_at, finished_at, outcome, error_type, error_message, traceback)
+                SELECT id, %s, %s, %s, %s, %s, %s, %s, '', '', '' FROM done RETURNING id
+            )"""
+        params = [S.SUCCEEDED, now, now, self.result, *self.progress, now, str(run.pk),
+                  list(ALLOWED_FROM[S.SUCCEEDED]), attempt.number,
+                  attempt.number, attempt.worker_name, attempt.worker_host, attempt.worker_pid,
+                  attempt.started_at, now, AttemptOutcome.SUCCEEDED]
+        return sql, params
+
+    def record(self):
+        """Write the success in its own statement; return whether it won."""
+        sql, params = self.ctes()
+        with connection.cursor() as cursor:
+            # The hot path: one round trip instead of BEGIN, two writes and COMMIT.
+            cursor.execute(f"WITH {sql} SELECT id FROM recorded", params)
+            row = cursor.fetchone()
+        return self.recorded(row[0] if row else None)
+
+    def recorded(self, attempt_id):
+        """Mirror a written success on the in-memory run and attempt; return whether it won."""
+        self.won = attempt_id is not None
+        if self.won:
+            run, now = self.run, self.finished_at
+            run.status, run.status_changed_at, run.finished_at = S.SUCCEEDED, now, now
+            run.result = json.loads(self.result)
+            run.error_type = run.error_message = run.error_traceback = ""
+            run.progress_done, run.progress_total, run.progress_message = self.progress
+            self.attempt.pk, self.attempt.outcome, self.attempt.finished_at = attempt_id, AttemptOutcome.SUCCEEDED, now
+            self.attempt._state.adding = False
+        return self.won
+
+
 class JobRunQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=S.active())
@@ -236,19 +293,43 @@ class JobRun(models.Model):
         """Redis no longer holds this waiting run (flush or restart): hand it to the outbox again."""
         return self._transition(S.PENDING, extra_filter={"status__in": S.waiting()})
 
+    def insert(self):
+        """INSERT this new run: the enqueue hot path (save() would compile the same SQL per row)."""
+        type(self).insert_many([self])
+
+    @classmethod
+    def insert_many(cls, runs):
+        """INSERT new runs with one COPY, with the conversions save() applies."""
+        fields = cls._meta.local_concrete_fields
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        # Django wraps execute() errors (IntegrityError for a unique key) but not copy()'s.
+        with connection.cursor() as cursor, connection.wrap_database_errors:
+            # COPY, not a multi-row INSERT: psycopg would re-parse a statement with thousands of
+            # placeholders on every call, which cost more than the round trips it saves.
+            with cursor.copy(f"COPY {cls._meta.db_table} ({columns}) FROM STDIN") as copy:
+                for run in runs:
+                    # Defaults were set by __init__; pre_save and get_db_prep_save are what save() runs.
+                    copy.write_row([f.get_db_prep_save(f.pre_save(run, True), connection) for f in fields])
+        for run in runs:
+            run._state.adding = False
+            run._state.db = connection.alias
+
     # --- execution ----------------------------------------------------------------------
     # The run row carries the live attempt (worker, started_at); its JobAttempt row is written
     # when the attempt ends, in the same statement or transaction as the run's new status.
 
     @classmethod
-    def claim(cls, run_id, worker_name, worker_host, worker_pid, now=None):
-        """Atomically take a run for execution; return (run, unsaved attempt) or None."""
+    def claim(cls, run_id, worker_name, worker_host, worker_pid, now=None, finishing=None):
+        """Atomically take a run for execution; return (run, unsaved attempt) or None.
+
+        `finishing` (a Success of this worker's previous run) is recorded in the same statement.
+        """
         now = now or timezone.now()
         # Every column: a deferred one would cost a query the first time the runner touched it.
         fields = cls._meta.concrete_fields
         # One UPDATE ... RETURNING (the hot path): of two workers handed the same run, exactly
         # one gets a row back.
-        sql = (
+        claim_sql = (
             f"UPDATE {cls._meta.db_table} SET status = %s, attempt = attempt + 1, started_at = %s, "
             "status_changed_at = %s, worker_name = %s, worker_host = %s, worker_pid = %s, "
             "progress_done = 0, progress_message = '', progress_updated_at = NULL "
@@ -257,9 +338,25 @@ class JobRun(models.Model):
         )
         params = [S.RUNNING, now, now, worker_name, worker_host, worker_pid, str(run_id),
                   list(S.claimable()), now + timedelta(seconds=1)]
+        if finishing is not None and str(finishing.run.pk) == str(run_id):
+            finishing.record()  # one statement cannot update the same row twice
+            finishing = None
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
+            if finishing is None:
+                cursor.execute(claim_sql, params)
+                row = cursor.fetchone()
+            else:
+                # The previous run's success rides along: one round trip per job instead of two.
+                # Data-modifying CTEs all run to completion whatever the outer query reads.
+                ctes, success_params = finishing.ctes()
+                cursor.execute(
+                    f"WITH {ctes}, claimed AS ({claim_sql}) "
+                    "SELECT (SELECT id FROM recorded), claimed.* FROM (VALUES (1)) AS one (x) LEFT JOIN claimed ON true",
+                    [*success_params, *params],
+                )
+                attempt_id, *row = cursor.fetchone()
+                finishing.recorded(attempt_id)
+                row = None if row[0] is None else row
         if row is None:
             return None
         values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
@@ -293,44 +390,13 @@ class JobRun(models.Model):
             return False, False
         return True, row[0] is not None
 
+    def succeeded_attempt(self, attempt, value, progress=None, now=None):
+        """Return the Success that records this attempt; raise TypeError if the value is not JSON."""
+        return Success(self, attempt, json.dumps(_cap_result(value)), progress, now or timezone.now())
+
     def mark_succeeded(self, attempt, value, progress=None, now=None):
         """Record success, the last progress report and the attempt row in one statement."""
-        from .attempt import JobAttempt
-
-        now = now or timezone.now()
-        result = json.dumps(_cap_result(value))
-        done, total, message = progress or (self.progress_done, self.progress_total, self.progress_message)
-        message = (message or "")[:500]
-        with connection.cursor() as cursor:
-            # The hot path: one round trip instead of BEGIN, two writes and COMMIT.
-            cursor.execute(
-                f"""
-                WITH done AS (
-                    UPDATE {self._meta.db_table} SET status = %s, status_changed_at = %s, finished_at = %s,
-                        result = %s::jsonb, error_type = '', error_message = '', error_traceback = '',
-                        progress_done = %s, progress_total = %s, progress_message = %s,
-                        progress_updated_at = %s
-                    WHERE id = %s AND status = ANY(%s) AND attempt = %s RETURNING id
-                )
-                INSERT INTO {JobAttempt._meta.db_table} (run_id, number, worker_name, worker_host,
-                    worker_pid, started_at, finished_at, outcome, error_type, error_message, traceback)
-                SELECT id, %s, %s, %s, %s, %s, %s, %s, '', '', '' FROM done RETURNING id
-                """,
-                [S.SUCCEEDED, now, now, result, done, total, message, now, str(self.pk),
-                 list(ALLOWED_FROM[S.SUCCEEDED]), attempt.number,
-                 attempt.number, attempt.worker_name, attempt.worker_host, attempt.worker_pid,
-                 attempt.started_at, now, AttemptOutcome.SUCCEEDED],
-            )
-            row = cursor.fetchone()
-        if row is None:
-            return False
-        self.status, self.status_changed_at, self.finished_at = S.SUCCEEDED, now, now
-        self.result = json.loads(result)
-        self.error_type = self.error_message = self.error_traceback = ""
-        self.progress_done, self.progress_total, self.progress_message = done, total, message
-        attempt.pk, attempt.outcome, attempt.finished_at = row[0], AttemptOutcome.SUCCEEDED, now
-        attempt._state.adding = False
-        return True
+        return self.succeeded_attempt(attempt, value, progress, now).record()
 
     def mark_attempt_failed(self, attempt, outcome, exc_type, message, traceback="", now=None, rng=None):
         """Record a failed attempt and decide: another attempt (failed, run_after set) or dead."""

@@ -178,3 +178,48 @@ def test_outside_a_transaction_a_redis_failure_returns_the_run_to_the_outbox(ser
     finally:
         services.start_redis()
     assert JobRun.objects.get(pk=run_id).status == RunStatus.PENDING
+
+
+def test_enqueue_many_writes_and_pushes_every_run_at_once(work, django_assert_num_queries):
+    with django_assert_num_queries(1):  # one COPY for the rows (Redis: one pipeline)
+        results = echo.enqueue_many([(n,) for n in range(250)], label="bulk")
+    assert len(results) == 250
+    runs = JobRun.objects.filter(pk__in=[r.id for r in results])
+    assert runs.filter(status=RunStatus.QUEUED, kwargs={"label": "bulk"}).count() == 250
+    assert get_rq_queue("default.normal").count == 250
+    work()
+    assert sorted(run.args[0] for run in runs.filter(status=RunStatus.SUCCEEDED)) == list(range(250))
+
+
+def test_enqueue_many_in_a_transaction_dispatches_on_commit_and_a_rollback_leaves_nothing():
+    with transaction.atomic():
+        ids = [r.id for r in noop.enqueue_many([()] * 3)]
+        assert JobRun.objects.filter(pk__in=ids, status=RunStatus.PENDING).count() == 3
+        assert get_rq_queue("default.normal").count == 0
+    assert JobRun.objects.filter(pk__in=ids, status=RunStatus.QUEUED).count() == 3
+    assert get_rq_queue("default.normal").count == 3
+    with pytest.raises(RuntimeError), transaction.atomic():
+        noop.enqueue_many([()] * 3)
+        raise RuntimeError("roll back")
+    assert JobRun.objects.count() == 3 and get_rq_queue("default.normal").count == 3
+
+
+def test_enqueue_many_validates_every_call_before_writing_any():
+    with pytest.raises(InvalidArguments):
+        echo.enqueue_many([(1,), (object(),)])
+    assert not JobRun.objects.exists()
+
+
+def test_enqueue_many_with_redis_down_leaves_the_runs_in_the_outbox(services):
+    services.stop_redis()
+    try:
+        ids = [r.id for r in noop.enqueue_many([()] * 4)]
+    finally:
+        services.start_redis()
+    assert JobRun.objects.filter(pk__in=ids, status=RunStatus.PENDING).count() == 4
+    assert dispatch_pending(now=timezone.now() + timedelta(minutes=1)) == 4
+
+
+def test_enqueue_many_of_a_unique_task_returns_the_active_run_for_duplicates():
+    first, second = unique_sleep.enqueue_many([(5,), (5,)])
+    assert first.id == second.id and JobRun.objects.count() == 1
