@@ -24,9 +24,14 @@ def extract_graph_lazy(memory_id):
 @task(queue_name="graphs", priority=LOW_PRIORITY, retry=RetryPolicy.exponential(3), kind="graph",
       takes_context=True)
 def process_graph_extraction_queue(context):
-    """Extract the graph of the oldest memories never extracted (communities follow in update_graph_batch)."""
+    """Extract the graph of the oldest memories never extracted, then cluster the projects it changed."""
     counts = graph_extraction.process_extraction_queue(
         progress=lambda done, total: context.report_progress(done, total, "memories extracted"))
+    # Chained rather than left to the next update_graph_batch: new facts should not wait minutes
+    # for their communities (the demo's graph is drawn by community). The unique key collapses
+    # a detection already waiting for the same project.
+    for project in communities.stale_projects().filter(pk__in=counts["projects"]):
+        detect_communities.enqueue(project.pk)
     return {**counts, "projects": len(counts["projects"])}
 
 
@@ -61,7 +66,7 @@ def resolve_entities_weekly():
     return {"projects": project_ids}
 
 
-@task(queue_name="graphs", retry=RetryPolicy.none(), kind="graph")
+@task(queue_name="graphs", retry=RetryPolicy.none(), kind="graph", unique_key="communities:{0}")
 def detect_communities(project_id):
     """Group a project's entities into communities."""
     project = Project.objects.filter(pk=project_id).first()

@@ -67,9 +67,11 @@ def test_the_extraction_queue_reads_only_memories_never_extracted_through_a_real
     # The changed memory is update_graph_batch's: its old fact stays until then.
     assert list(Memory.objects.graph_stale()) == [changed]
     assert ("Erin", "works_at", "Globex") in facts(project)
-    # Communities are left to update_graph_batch too.
-    assert not Entity.objects.filter(community__isnull=False).exists()
-    assert versions(project)[0] > versions(project)[1]
+    # The project's communities follow at once, in a chained run.
+    detection = JobRun.objects.get(task_path="memory.tasks.graph.detect_communities")
+    assert detection.parent_id == run.pk and detection.status == RunStatus.SUCCEEDED
+    assert not Entity.objects.filter(project=project, canonical__isnull=True, community__isnull=True).exists()
+    assert versions(project)[0] == versions(project)[1]
 
 
 def test_the_graph_update_re_extracts_changed_memories_and_re_clusters_only_changed_projects(work):
