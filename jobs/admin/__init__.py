@@ -1,3 +1,3 @@
 """Admin for the job platform: one module per area."""
 
-from . import operations, runs, schedules  # noqa: F401 - each module registers its ModelAdmins
+from . import operations, runs, schedules, tasks  # noqa: F401 - each module registers its ModelAdmins
