@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import yake
 
+from . import english_phrases
+
 # YAKE's cost grows faster than linearly with length; a memory's keyphrases are found in its
 # first pages, and every phrase is still a substring of the whole text.
 MAX_TEXT_CHARS = 20_000
@@ -31,58 +33,6 @@ _GAP = r"[^\S\n]+"
 _TIGHT_GAP = r"[^\S\n]*"
 _WORD_BEFORE = re.compile(r"(\w[\w'’&-]*)[^\S\n]+$")
 _WORD_AFTER = re.compile(r"^[^\S\n]+(\w[\w'’&-]*)")
-
-# Closed English word lists for what YAKE's stopword list leaves out. Only words written in
-# lowercase are judged by them: a capitalised word is a name or starts a sentence.
-_NUMBER_WORDS = frozenset(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred "
-    "thousand million billion dozen".split()
-)
-_TIME_WORDS = frozenset(
-    "minute hour day night morning noon afternoon evening midnight week weekend month quarter year "
-    "monday tuesday wednesday thursday friday saturday sunday".split()
-)
-# "Yesterday Chen", "standup today": a word that points at a day says when, never what.
-_DEICTIC_TIME_WORDS = frozenset("today tomorrow yesterday tonight".split())
-# Capitalised mid-sentence but not part of a name next to them ("in May Acme shipped").
-_NOT_NAME_PARTS = _TIME_WORDS | _DEICTIC_TIME_WORDS | frozenset(
-    "i january february march april may june july august september october november december".split()
-)
-# Verb forms that are hardly ever nouns: simple pasts and the forms of verbs without a common noun twin.
-_VERBS = frozenset(
-    "grew went took gave told knew came became began wrote spoke ran chose drove forgot won saw led "
-    "make makes give gives take takes tell tells think thinks let lets agree agrees decide decides "
-    "depend depends belong belongs require requires complain complains acquire acquires settle settles "
-    "finish finishes follow follows fails manages add adds lives grows remains happens occurs exists "
-    "appears".split()
-)
-# Participles that work as adjectives before a noun ("lost packets") and as verbs elsewhere ("space left").
-_PARTICIPLES = frozenset(
-    "left lost built kept held paid sent sold bought found made shown given taken gone grown written "
-    "broken chosen frozen hidden stolen spoken forgotten begun".split()
-)
-_ED_NOUNS = frozenset("hundred embed shred sacred naked wicked speed greed breed creed tweed steed".split())
-# Present forms that are verbs right after a name ("Chen leads") though nouns elsewhere ("sales leads").
-_THIRD_PERSON = frozenset(
-    "leads works owns runs joins reports moves builds reviews fixes plans ships merges deploys handles "
-    "creates sends writes starts helps calls leaves pays meets holds approves asks".split()
-)
-# Words that open an object: a word right before one is a verb ("app logs them out", "needs drive the").
-_OBJECT_OPENERS = frozenset("the a an them him her us me my our your their his its".split())
-# After a subject pronoun comes a verb ("it renews", "we agreed"); "that" and "which" also open nouns.
-_SUBJECT_PRONOUNS = frozenset("i we you he she they it who".split())
-# After these the next word is a verb ("should move", "can export").
-_MODALS = frozenset("will would can could should must may might shall".split())
-# After these a lone word or an -ing word is a predicate ("was set", "is fixing"), not a thing.
-_BE = frozenset("am is are was were be been being".split())
-_NAME_CONNECTORS = frozenset("of and de del della di da do dos du la le van von der den y e et und für".split())
-# What something is like, not what it is: such a word cannot end (head) a noun phrase.
-_PREDICATE_ADJECTIVES = frozenset(
-    "full empty slow fast good bad old big small large larger smaller bigger late early ready fine ok "
-    "okay available possible important different free busy stable flaky urgent happy unhappy".split()
-)
-
 
 @dataclass(frozen=True)
 class Keyphrase:
@@ -159,7 +109,7 @@ def is_name(phrase: str) -> bool:
     words = phrase.split()
     if not words or not (words[0][:1].isupper() and words[-1][:1].isupper()):
         return False
-    return all(word[:1].isupper() or word in _NAME_CONNECTORS for word in words)
+    return all(word[:1].isupper() or word in english_phrases.NAME_CONNECTORS for word in words)
 
 
 def locate_phrase(candidate: str, text: str) -> str | None:
@@ -209,7 +159,7 @@ def _grow_name(text: str, start: int, end: int) -> tuple[int, int]:
 
 def _is_mid_sentence_name(word: str, text: str, position: int) -> bool:
     """Tell whether word is capitalised, not a date word or "I", and follows a word or a comma."""
-    if not word[:1].isupper() or word.casefold() in _NOT_NAME_PARTS:
+    if not word[:1].isupper() or word.casefold() in english_phrases.NOT_NAME_PARTS:
         return False
     preceding = text[max(0, position - 100) : position].rstrip(" \t")
     return bool(preceding) and (preceding[-1].isalnum() or preceding[-1] == ",")
@@ -226,55 +176,18 @@ def _reads_as_topic(phrase: str, text: str, start: int, end: int, stopwords: fro
         # "work and Bob", "Corp uses PostgreSQL": a function word inside joins two things or is a
         # verb; only a connector between capitalised words is part of a name ("Bank of America").
         if word.casefold() in stopwords and word.islower() and not (
-            word in _NAME_CONNECTORS
+            word in english_phrases.NAME_CONNECTORS
             and 0 < index < len(words) - 1
             and words[index - 1][:1].isupper()
             and words[index + 1][:1].isupper()
         ):
             return False
-    return not english or _reads_as_english_noun_phrase(words, text, start, end, stopwords)
-
-
-def _reads_as_english_noun_phrase(words: list[str], text: str, start: int, end: int, stopwords: frozenset) -> bool:
-    """Apply the English closed lists; a lowercase word is judged by its form and the words around it."""
-    before_match = _WORD_BEFORE.search(text, max(0, start - 100), start)
-    before_word = before_match.group(1) if before_match else ""
-    before = before_word.casefold()
+    if not english:
+        return True
+    before = _WORD_BEFORE.search(text, max(0, start - 100), start)
     after = _WORD_AFTER.match(text[end : end + 100])
-    after = after.group(1).casefold() if after else ""
-    last = len(words) - 1
-    if last == 0 and words[0].casefold().removesuffix("s") in _TIME_WORDS:
-        return False  # "month", "days"
-    if any(word.casefold() in _DEICTIC_TIME_WORDS for word in words):
-        return False
-    first = words[0]
-    if first.islower():
-        if before in _SUBJECT_PRONOUNS:
-            return False  # "it renews", "she starts"
-        if before in _MODALS or (before == "to" and last == 0 and after in _OBJECT_OPENERS):
-            return False  # "should move", "to export their dashboards"
-        if before in _BE and (last == 0 or first.endswith("ing")):
-            return False  # "was set", "is fixing"
-    for index, word in enumerate(words):
-        if not word.islower():
-            continue
-        if word in _NUMBER_WORDS or word in _VERBS:
-            return False
-        if word in _PARTICIPLES or _looks_past_tense(word):
-            # "failed nightly backup" after "the" or "another" is an adjective; "moved cloud spending"
-            # after "review" and "acquired Initech" are verbs.
-            adjective = index == 0 and last > 0 and words[1].islower() and (not before or before in stopwords)
-            if not adjective:
-                return False
-        previous = words[index - 1] if index else before_word
-        if word in _THIRD_PERSON and previous[:1].isupper():
-            return False  # "Chen leads", "Kim manages"
-        if index == last and after in _OBJECT_OPENERS:
-            # A noun is seldom followed by an article or an object pronoun; a verb usually is.
-            return False  # "app logs them out", "Chen reviews the contract", "renewing their contract"
-        if index == last and word in _PREDICATE_ADJECTIVES:
-            return False  # "disk full", "cluster down"
-    return True
+    return english_phrases.reads_as_noun_phrase(
+        words, before.group(1) if before else "", after.group(1) if after else "", stopwords)
 
 
 def _merge_overlap(kept: str, new: str, text: str, stopwords: frozenset, english: bool) -> str | None:
@@ -292,11 +205,6 @@ def _merge_overlap(kept: str, new: str, text: str, stopwords: frozenset, english
                     continue
                 return match.group(0)
     return None
-
-
-def _looks_past_tense(word: str) -> bool:
-    """Tell whether a lowercase word ends like a regular past tense or participle ("spiked", "failed")."""
-    return len(word) > 4 and word.endswith("ed") and not word.endswith("eed") and word not in _ED_NOUNS
 
 
 def _near_duplicates(phrase: str, other: str) -> bool:
