@@ -83,3 +83,14 @@ def test_a_job_overrunning_the_shutdown_grace_goes_back_to_the_outbox(processes)
     assert run.attempts.get().outcome == AttemptOutcome.INTERRUPTED
     processes("jobs", "housekeeping")
     wait_for(lambda: JobRun.objects.filter(pk=run_id, status=RunStatus.QUEUED).exists(), message="re-dispatch")
+
+
+def test_a_worker_writes_its_last_success_before_it_waits_for_more(processes):
+    # A success is held for the worker's next claim; with no next job it must not stay "running".
+    run_ids = [sleeps.enqueue(0.01).id for _ in range(3)]
+    worker = processes.worker()
+    wait_for(lambda: JobRun.objects.filter(pk__in=run_ids, status=RunStatus.SUCCEEDED).count() == 3,
+             timeout=30, message="the idle worker to record its last run")
+    os.killpg(worker.pid, signal.SIGKILL)  # nothing is held any more: a kill now loses nothing
+    worker.wait(10)
+    assert JobRun.objects.filter(pk__in=run_ids, status=RunStatus.SUCCEEDED).count() == 3
