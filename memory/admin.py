@@ -43,6 +43,7 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["workspace"]
     search_fields = ["name", "slug"]
     list_select_related = ["workspace"]
+    readonly_fields = ["graph_version", "communities_version"]
     actions = ["resolve_entities_now", "generate_reflection_now", "detect_communities_now", "rebuild_context_now"]
 
     @admin.action(description="Rebuild session contexts now", permissions=["change"])
@@ -80,12 +81,13 @@ class MemoryAdmin(admin.ModelAdmin):
     list_filter = ["layer", "source", "workspace", ("embedding", admin.EmptyFieldListFilter)]
     search_fields = ["content"]
     list_select_related = ["project__workspace"]
-    readonly_fields = ["content_hash", "embedding_model", "embedded_hash", "graph_extracted_at", "access_count",
-                       "last_accessed_at", "created_at", "updated_at"]
+    readonly_fields = ["content_hash", "embedding_model", "embedded_hash", "graph_extracted_at",
+                       "graph_extracted_hash", "graph_claimed_until", "access_count", "last_accessed_at",
+                       "created_at", "updated_at"]
     exclude = ["embedding"]
     autocomplete_fields = ["topics"]
     show_full_result_count = False
-    actions = ["re_embed", "re_extract_topics"]
+    actions = ["re_embed", "re_extract_topics", "extract_graph_now"]
 
     @admin.action(description="Re-embed (skips unchanged content and model)", permissions=["change"])
     def re_embed(self, request, queryset):
@@ -103,6 +105,12 @@ class MemoryAdmin(admin.ModelAdmin):
         from .tasks import extract_topics
 
         enqueue_for_each(self, request, extract_topics, list(queryset.values_list("pk", flat=True)[:1000]), "topic")
+
+    @admin.action(description="Extract the knowledge graph now", permissions=["change"])
+    def extract_graph_now(self, request, queryset):
+        from .tasks import extract_graph_lazy
+
+        enqueue_for_each(self, request, extract_graph_lazy, list(queryset.values_list("pk", flat=True)[:1000]), "graph")
 
     @admin.display(description="content")
     def short_content(self, memory):

@@ -37,7 +37,7 @@ def test_the_actions_enqueue_their_jobs_as_the_operator_and_link_to_the_runs(wor
     memory = make_memory(project, "Alice Chen works at Acme Corp in Berlin.", layer="episodic")
     decision = Decision.objects.create(workspace=project.workspace, project=project, title="Pick a database")
     changelist = reverse("admin:memory_memory_changelist")
-    for action in ("re_embed", "re_extract_topics"):
+    for action in ("re_embed", "re_extract_topics", "extract_graph_now"):
         page = client.post(changelist, {"action": action, "_selected_action": [memory.pk]}, follow=True)
         assert "Enqueued" in page.content.decode() and "/admin/jobs/jobrun/" in page.content.decode()
     for action in ("resolve_entities_now", "generate_reflection_now", "detect_communities_now"):
@@ -45,8 +45,8 @@ def test_the_actions_enqueue_their_jobs_as_the_operator_and_link_to_the_runs(wor
     client.post(reverse("admin:memory_decision_changelist"), {"action": "analyze_now", "_selected_action": [decision.pk]})
     work()
     runs = JobRun.objects.all()
-    assert runs.count() == 6 and all(r.status == "succeeded" and r.enqueued_by.username == "operator" for r in runs)
+    assert runs.count() == 7 and all(r.status == "succeeded" and r.enqueued_by.username == "operator" for r in runs)
     memory.refresh_from_db()
     decision.refresh_from_db()
-    assert memory.embedding is not None and memory.topics.exists()
+    assert memory.embedding is not None and memory.topics.exists() and memory.graph_extracted_at is not None
     assert decision.quality_score is not None and Reflection.objects.filter(project=project).exists()
