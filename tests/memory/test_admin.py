@@ -24,6 +24,7 @@ def test_every_changelist_and_a_change_page_render():
         assert client.get(reverse(f"admin:memory_{model}_changelist")).status_code == 200, model
     assert client.get(reverse("admin:memory_memory_changelist") + "?q=searchable").status_code == 200
     assert client.get(reverse("admin:memory_memory_change", args=[memory.pk])).status_code == 200
+    assert client.get(reverse("admin:memory_project_change", args=[project.pk])).status_code == 200
 
 
 @pytest.mark.django_db(transaction=True)
