@@ -190,6 +190,9 @@ def main():
           f"(100 enqueues per transaction: {engram_batched:.0f}/s; enqueue_many of 100: {engram_many:.0f}/s)")
     print(f"floor     : bare RQ + one durable UPDATE per job: run {floor_rate:7.1f} jobs/s "
           f"(ratio {floor_ratio:.2f} of bare: the ceiling for any per-job ledger write)")
+    per_job = 1000 / bare_rate
+    print(f"per job   : bare RQ {per_job:.2f} ms; one durable UPDATE adds {1000 / floor_rate - per_job:.2f} ms, "
+          f"Engram's ledger, outbox and progress add {1000 / engram_rate - per_job:.2f} ms")
     print(f"latency   : enqueue-to-start p50 {p50:.2f} ms, p99 {p99:.2f} ms ({len(latencies)} samples, idle worker)")
     print(f"goals     : ratio >= 0.8 {'ok' if ratio >= 0.8 else 'MISSED'}, "
           f"enqueue >= 2000/s: one per transaction {'ok' if engram_enqueue >= 2000 else 'MISSED'}, "
