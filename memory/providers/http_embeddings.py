@@ -1,12 +1,11 @@
 """Embeddings from an OpenAI-compatible or an Ollama server, over the standard library's urllib."""
 
 import json
-import urllib.error
-import urllib.request
 
 import numpy as np
 
 from .embeddings import EmbeddingError, ProviderUnavailable, normalize_rows
+from .http_json import HttpStatusError, Unreachable, post_json
 
 
 class HttpEmbeddings:
@@ -60,20 +59,13 @@ class HttpEmbeddings:
         raise NotImplementedError
 
     def _post(self, payload):
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(
-            self.endpoint, data=json.dumps(payload).encode(), headers=headers, method="POST"
-        )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                body = response.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read()[:500].decode(errors="replace")
-            raise EmbeddingError(f"{self.endpoint} answered HTTP {exc.code}: {detail}") from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise EmbeddingError(f"{self.endpoint} could not be reached: {exc}") from exc
+            body = post_json(self.endpoint, payload, api_key=self.api_key, timeout=self.timeout)
+        except HttpStatusError as exc:
+            detail = exc.body[:500].decode(errors="replace")
+            raise EmbeddingError(f"{self.endpoint} answered HTTP {exc.status}: {detail}") from exc
+        except Unreachable as exc:
+            raise EmbeddingError(f"{self.endpoint} could not be reached: {exc.reason}") from exc
         try:
             return json.loads(body)
         except ValueError as exc:

@@ -1,13 +1,11 @@
 """A text generator over an OpenAI-compatible chat completions API (OpenAI, Ollama, llama.cpp)."""
 
-import http.client
 import json
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 
 from memory.providers.decision_rubric import RUBRIC
+from memory.providers.http_json import HttpStatusError, Unreachable, post_json
 from memory.providers.text_generation import Answer, Assessment, ProviderError, Reflection, Summary, Triple
 
 # Enough for a day of chat in one prompt while staying inside an 8k-token context window.
@@ -158,22 +156,12 @@ class OpenAIChatGenerator:
             "response_format": {"type": "json_object"},
             "stream": False,
         }
-        headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        request = urllib.request.Request(
-            self.endpoint, data=json.dumps(body).encode(), headers=headers, method="POST"
-        )
         try:
-            # The timeout bounds the connection and each read, not the whole answer.
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                raw = response.read()
-        except urllib.error.HTTPError as error:
-            detail = _error_detail(error.read())
-            raise ProviderError(f"{self.endpoint} answered HTTP {error.code}: {detail}") from error
-        except (urllib.error.URLError, http.client.HTTPException, OSError) as error:  # refused, timed out, cut off
-            reason = getattr(error, "reason", error)
-            raise ProviderError(f"Could not reach {self.endpoint}: {reason}") from error
+            raw = post_json(self.endpoint, body, api_key=self.api_key, timeout=self.timeout)
+        except HttpStatusError as error:
+            raise ProviderError(f"{self.endpoint} answered HTTP {error.status}: {_error_detail(error.body)}") from error
+        except Unreachable as error:
+            raise ProviderError(f"Could not reach {self.endpoint}: {error.reason}") from error
         return _parse_completion(raw)
 
     def _numbered(self, texts: list[str], budget: int | None = None) -> str:
