@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from jobs import Trigger
 from jobs.models import JobRun, MisfirePolicy, OverlapPolicy, Schedule
+from tests.jobs.factories import make_schedule
 from tests.users import make_operator, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -31,16 +32,6 @@ def client(operator):
 
 def change_url(schedule):
     return reverse("admin:jobs_schedule_change", args=[schedule.pk])
-
-
-def make_schedule(name="nightly", **fields):
-    fields = {"task_path": "jobs.samples.noop", **fields}
-    if "cron" not in fields:
-        fields.setdefault("interval_seconds", 60)
-    schedule = Schedule(name=name, **fields)
-    schedule.full_clean()
-    schedule.save()
-    return schedule
 
 
 def form_data(**overrides):

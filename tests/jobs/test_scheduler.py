@@ -12,6 +12,7 @@ from django.utils import timezone
 from jobs import RunStatus, Trigger
 from jobs.models import JobRun, MisfirePolicy, OverlapPolicy, Schedule
 from jobs.scheduler import Leadership, Scheduler, fire, fire_due
+from tests.jobs import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,13 +22,8 @@ BERLIN = "Europe/Berlin"
 
 
 def make_schedule(name="tick", **fields):
-    fields = {"task_path": "jobs.samples.noop", "overlap_policy": OverlapPolicy.ALLOW, **fields}
-    if "cron" not in fields:
-        fields.setdefault("interval_seconds", 60)
-    schedule = Schedule(name=name, **fields)
-    schedule.full_clean()
-    schedule.save()
-    return schedule
+    """A schedule that fires whatever is still running (overlap is tested on its own)."""
+    return factories.make_schedule(name, **{"overlap_policy": OverlapPolicy.ALLOW, **fields})
 
 
 def due_at(schedule, instant):
