@@ -65,9 +65,13 @@ class DeferredSuccess:
             raise
         _after_success(success)
 
-    def claimed(self, success):
-        """A claim wrote `success` too: announce it."""
-        if success is not None and success.won is not None:
+    def settle(self, success):
+        """After a claim that carried `success`: announce it if written, else hold it again."""
+        if success is None:
+            return
+        if success.won is None:
+            self.pending = success  # the statement failed: neither write happened
+        else:
             _after_success(success)
 
 
@@ -99,11 +103,8 @@ def execute(run_id):
         finishing = deferred.take()
         try:
             claimed = JobRun.claim(run_id, name, host, pid, finishing=finishing)
-        except BaseException:
-            if finishing is not None and finishing.won is None:
-                deferred.pending = finishing  # the statement failed: neither write happened
-            raise
-        deferred.claimed(finishing)
+        finally:
+            deferred.settle(finishing)
         if claimed is None:
             return _not_claimed(run_id)
         run, attempt = claimed

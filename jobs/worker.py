@@ -130,6 +130,8 @@ class EngramWorker(SimpleWorker):
                 if result is not None:
                     return result
                 self._flush_successes()
+                if timeout is None:
+                    return None  # burst: that pass was its one look at the queues
             if timeout is None:  # burst: one non-blocking pass
                 return self._dequeue_from(lanes, None, None) if lanes else None
             wait = min(timeout, PAUSE_CHECK_SECONDS)
