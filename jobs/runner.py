@@ -12,6 +12,7 @@ from django.db import close_old_connections, connections
 from .context import JobContext, current_run
 from .definitions import get_task
 from .exceptions import HardTimeLimitExceeded, JobCancelled, SoftTimeLimitExceeded, WorkerShutdown
+from .ledger_thread import LedgerThread
 from .limits import time_limits
 from .progress import ProgressReporter
 from .results import to_task_result
@@ -76,6 +77,48 @@ class DeferredSuccess:
 
 
 deferred = DeferredSuccess()
+# The worker's helper thread for claims sent ahead (started and stopped by EngramWorker).
+ledger = LedgerThread()
+# run id -> (the Future of its claim, the held success riding on it)
+_claims_ahead = {}
+
+
+def claim_ahead(run_id, worker_name, worker_host, worker_pid):
+    """Send the claim of a run its worker just dequeued; execute() collects it."""
+    from .models import JobRun
+
+    _check_connection()
+    finishing = deferred.take()
+    future = ledger.submit(JobRun.claim, run_id, worker_name, worker_host, worker_pid, None, finishing)
+    _claims_ahead[run_id] = (future, finishing)
+
+
+def _collect_claim(run_id):
+    future, finishing = _claims_ahead.pop(run_id)
+    try:
+        return future.result()
+    finally:
+        deferred.settle(finishing)
+
+
+def abandon_claim(run_id):
+    """Hand back a run claimed ahead whose job never reached execute() (RQ failed in between)."""
+    if run_id not in _claims_ahead:
+        return
+    claimed = _collect_claim(run_id)
+    if claimed is not None:
+        run, attempt = claimed
+        run.mark_interrupted(attempt)
+        logger.warning("run %s was claimed but RQ never called its task; it will be dispatched again", run.pk)
+
+
+def _check_connection():
+    """Like a request: drop connections that broke or aged out while the worker sat idle."""
+    # Between back-to-back jobs the check (a SELECT 1 per job) is skipped; a broken connection
+    # still marks itself unusable and is replaced here.
+    if time.monotonic() - _last_finished > TRUST_CONNECTION_SECONDS or _connection_had_errors():
+        ledger.drain()  # the helper may still be using the connection this may close
+        close_old_connections()
 
 
 def _worker_identity():
@@ -93,18 +136,17 @@ def execute(run_id):
     from .dispatch import dispatch
     from .models import JobRun
 
-    # Like a request: drop connections that broke or aged out while the worker sat idle. Between
-    # back-to-back jobs the check (a SELECT 1 per job) is skipped; a broken connection still
-    # marks itself unusable and is replaced here.
-    if time.monotonic() - _last_finished > TRUST_CONNECTION_SECONDS or _connection_had_errors():
-        close_old_connections()
     try:
-        name, host, pid = _worker_identity()
-        finishing = deferred.take()
-        try:
-            claimed = JobRun.claim(run_id, name, host, pid, finishing=finishing)
-        finally:
-            deferred.settle(finishing)
+        if run_id in _claims_ahead:
+            claimed = _collect_claim(run_id)
+        else:
+            _check_connection()
+            name, host, pid = _worker_identity()
+            finishing = deferred.take()
+            try:
+                claimed = JobRun.claim(run_id, name, host, pid, finishing=finishing)
+            finally:
+                deferred.settle(finishing)
         if claimed is None:
             return _not_claimed(run_id)
         run, attempt = claimed

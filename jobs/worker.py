@@ -4,6 +4,7 @@ import logging
 import math
 import os
 import signal
+import socket
 import threading
 import time
 
@@ -13,8 +14,9 @@ from rq.serializers import JSONSerializer
 from rq.timeouts import BaseDeathPenalty
 from rq.worker import SimpleWorker, WorkerStatus
 
+from .dispatch import ENTRYPOINT
 from .pausing import PausedQueuesCache, queue_of
-from .runner import deferred
+from .runner import abandon_claim, claim_ahead, deferred, ledger
 from .runner import stats as runner_stats
 
 logger = logging.getLogger("jobs.worker")
@@ -22,6 +24,11 @@ logger = logging.getLogger("jobs.worker")
 # The longest one blocking pop lasts: a pause or resume reaches an idle worker within this (plus
 # the paused set's one-second cache) instead of after RQ's ~400 s dequeue timeout.
 PAUSE_CHECK_SECONDS = 2
+# RQ refreshes its worker key three times per job, in three round trips each, and reads its
+# suspend flag once: together about 40% of a no-op job on stock SimpleWorker (measured with
+# bench/jobs_throughput.py). The key's TTL is minutes, so doing both at most once a second keeps
+# the worker just as visible and stoppable.
+HEARTBEAT_SECONDS = 1.0
 
 
 class NoDeathPenalty(BaseDeathPenalty):
@@ -67,6 +74,7 @@ class EngramWorker(SimpleWorker):
         Worker.register(self.name, self.hostname or "", os.getpid(), self.queue_names())
         # This worker flushes held successes before it idles and when it stops (see below).
         deferred.enabled = True
+        ledger.start()
         self._stats_base = dict(runner_stats)
         self._heartbeat_thread = threading.Thread(target=self._beat, name="engram-heartbeat", daemon=True)
         self._heartbeat_thread.start()
@@ -81,6 +89,7 @@ class EngramWorker(SimpleWorker):
             self._flush_successes()
         finally:
             deferred.enabled = False
+            ledger.stop()
         try:
             Worker.mark_stopped(self.name, self._own_stats())
         finally:
@@ -112,6 +121,39 @@ class EngramWorker(SimpleWorker):
             deferred.flush()
         except Exception:  # noqa: BLE001 - the next claim or flush writes it; the loop must go on
             logger.exception("worker %s: cannot record a finished run yet; will retry", self.name)
+
+    def execute_job(self, job, queue):
+        """Send the run's claim now, so it overlaps RQ's preparations before it calls the task."""
+        run_id = job.args[0] if ledger.running and job.func_name == ENTRYPOINT and job.args else None
+        if run_id is not None:
+            claim_ahead(run_id, self.name, socket.gethostname(), os.getpid())
+        try:
+            super().execute_job(job, queue)
+        finally:
+            if run_id is not None:
+                abandon_claim(run_id)
+
+    # --- RQ's own per-job Redis work -------------------------------------------------------
+
+    def heartbeat(self, timeout=None, pipeline=None):
+        """Refresh RQ's worker key in one round trip, at most once a second between jobs."""
+        if pipeline is not None:
+            return super().heartbeat(timeout, pipeline)
+        now = time.monotonic()
+        if timeout is None and now - getattr(self, "_beat_at", -math.inf) < HEARTBEAT_SECONDS:
+            return
+        self._beat_at = now
+        with self.connection.pipeline(transaction=False) as pipe:
+            super().heartbeat(timeout, pipe)
+            pipe.execute()
+
+    def check_for_suspension(self, burst):
+        """Read RQ's suspend flag at most once a second (`rq suspend` waits that long at worst)."""
+        now = time.monotonic()
+        if now - getattr(self, "_suspension_checked_at", -math.inf) < HEARTBEAT_SECONDS:
+            return
+        self._suspension_checked_at = now
+        super().check_for_suspension(burst)
 
     # --- paused queues --------------------------------------------------------------------
 

@@ -1,0 +1,46 @@
+"""EngramWorker's own share of RQ's per-job Redis calls: heartbeats and the suspend flag."""
+
+import pytest
+from rq.suspension import resume, suspend
+
+from jobs import RunStatus
+from jobs.models import JobRun
+from jobs.queues import get_redis, get_rq_queue
+from jobs.samples import returns_42
+from jobs.worker import EngramWorker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def last_heartbeat(worker):
+    return get_redis().hget(worker.key, "last_heartbeat")
+
+
+def test_heartbeats_between_jobs_go_out_at_most_once_a_second_in_one_round_trip(monkeypatch):
+    worker = EngramWorker([get_rq_queue("default.normal")], connection=get_redis())
+    worker.heartbeat()
+    first = last_heartbeat(worker)
+    assert first is not None
+    assert 0 < get_redis().ttl(worker.key) <= worker.worker_ttl + 60
+    get_redis().hset(worker.key, "last_heartbeat", "marker")
+    worker.heartbeat()  # within the second: nothing sent
+    assert last_heartbeat(worker) == b"marker"
+    worker.heartbeat(timeout=30)  # an explicit TTL always goes out
+    assert last_heartbeat(worker) != b"marker"
+    assert get_redis().ttl(worker.key) <= 30
+    monkeypatch.setattr("jobs.worker.HEARTBEAT_SECONDS", 0)
+    get_redis().hset(worker.key, "last_heartbeat", "marker")
+    worker.heartbeat()  # a second later (here: at once), it goes out again
+    assert last_heartbeat(worker) != b"marker"
+
+
+def test_a_suspended_worker_still_stops_before_taking_a_job(work):
+    run_id = returns_42.enqueue().id
+    suspend(get_redis())
+    try:
+        work()  # burst mode: a suspended worker exits without running anything
+        assert JobRun.objects.get(pk=run_id).status == RunStatus.QUEUED
+    finally:
+        resume(get_redis())
+    work()
+    assert JobRun.objects.get(pk=run_id).status == RunStatus.SUCCEEDED
