@@ -46,6 +46,13 @@ class LedgerThread:
 
     def submit(self, fn, *args):
         """Run fn(*args) on the helper after everything submitted before it; return its Future."""
+        conn = self._connection
+        if conn.connection is None or not conn.health_check_done:
+            # Open (and health-check) the connection here, never on the helper: the two threads
+            # must not both open, check or replace the connection they share.
+            self.drain()
+            conn.close_if_health_check_failed()
+            conn.ensure_connection()
         self._last = self._executor.submit(fn, *args)
         return self._last
 
