@@ -37,7 +37,11 @@ def lock_graph(project_id):
     # Extractions and community detections of one project write one at a time, each taking this
     # lock before any entity row, so two of them never lock entity rows in opposite orders (a
     # deadlock) and the last detection to commit leaves a whole assignment, not a mix of two.
-    return Project.objects.select_for_update().filter(pk=project_id).values_list("graph_version", flat=True).first()
+    # NO KEY UPDATE, not UPDATE: every insert of a row that points at the project (a memory, a
+    # reflection) takes KEY SHARE on it until its transaction ends, and FOR UPDATE would wait for
+    # those and deadlock with them (seen with `make run`: a reflection against an extraction).
+    locked = Project.objects.select_for_update(no_key=True).filter(pk=project_id)
+    return locked.values_list("graph_version", flat=True).first()
 
 
 def mark_graph_changed(project_id):

@@ -128,7 +128,8 @@ def extract_graph(memory):
     triples = get_text_generator().extract_triples(text)
     with transaction.atomic():
         # Two workers extracting the same memory take turns: the second replaces the first's rows.
-        memory = Memory.objects.select_for_update().filter(pk=given.pk).first()
+        # NO KEY UPDATE (as in lock_graph): rows pointing at the memory may be inserted meanwhile.
+        memory = Memory.objects.select_for_update(no_key=True).filter(pk=given.pk).first()
         if memory is None:  # deleted while the generator was reading it
             return {"entities_created": 0, "relations_created": 0, "relations_deleted": 0}
         lock_graph(memory.project_id)
@@ -179,7 +180,7 @@ def claim_next(memories, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         memory = (memories.graph_unclaimed(now).order_by("created_at", "pk")
-                  .select_for_update(skip_locked=True).first())
+                  .select_for_update(skip_locked=True, no_key=True).first())
         if memory is not None:
             memory.graph_claimed_until = now + CLAIM_LEASE
             Memory.objects.filter(pk=memory.pk).update(graph_claimed_until=memory.graph_claimed_until)
@@ -191,7 +192,7 @@ def claim(memory, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         # Waiting is fine here: the row lock is only ever held for a claim or a short write.
-        memory = Memory.objects.select_for_update().filter(pk=memory.pk).first()
+        memory = Memory.objects.select_for_update(no_key=True).filter(pk=memory.pk).first()
         if memory is None or (memory.graph_claimed_until is not None and memory.graph_claimed_until > now):
             return None
         memory.graph_claimed_until = now + CLAIM_LEASE

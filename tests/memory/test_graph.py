@@ -310,3 +310,30 @@ def test_the_weekly_fan_out_resolves_every_project_with_entities(work):
     assert JobRun.objects.get(pk=parent_id).result == {"projects": [with_entities.pk]}
     child = JobRun.objects.get(parent_id=parent_id)
     assert child.status == "succeeded" and child.result["merges"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_graph_writes_do_not_wait_for_open_transactions_that_insert_rows_pointing_at_them():
+    """A reflection being saved (KEY SHARE on its project and memories) must not block or deadlock an extraction."""
+    from django.db import connections
+
+    project = make_project(make_workspace())
+    memory = make_memory(project, "Alice Chen leads the Berlin office.")
+    other = connections.create_connection("default")
+    try:
+        with other.cursor() as cursor:
+            # What the foreign-key checks of an insert pointing at these rows take, until commit.
+            cursor.execute("BEGIN")
+            cursor.execute(f"SELECT 1 FROM {Project._meta.db_table} WHERE id = %s FOR KEY SHARE", [project.pk])
+            cursor.execute(f"SELECT 1 FROM {Memory._meta.db_table} WHERE id = %s FOR KEY SHARE", [memory.pk])
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")  # a wait would fail the test instead of hanging it
+        assert claim_next(Memory.objects.filter(pk=memory.pk)) is not None
+        assert extract_graph(memory)["relations_created"] >= 1
+        assert detect_communities(project) is not None
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+        with other.cursor() as cursor:
+            cursor.execute("ROLLBACK")
+        other.close()
