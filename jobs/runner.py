@@ -105,11 +105,14 @@ def abandon_claim(run_id):
     """Hand back a run claimed ahead whose job never reached execute() (RQ failed in between)."""
     if run_id not in _claims_ahead:
         return
-    claimed = _collect_claim(run_id)
-    if claimed is not None:
-        run, attempt = claimed
-        run.mark_interrupted(attempt)
-        logger.warning("run %s was claimed but RQ never called its task; it will be dispatched again", run.pk)
+    try:
+        claimed = _collect_claim(run_id)
+        if claimed is not None:
+            run, attempt = claimed
+            run.mark_interrupted(attempt)
+            logger.warning("run %s was claimed but RQ never called its task; it will be dispatched again", run.pk)
+    except Exception:  # noqa: BLE001 - RQ's own error is the one to report; recovery settles the run
+        logger.exception("run %s: cannot hand back its claim; lost-worker recovery will settle it", run_id)
 
 
 def _check_connection():
