@@ -53,6 +53,9 @@ class EngramWorker(SimpleWorker):
     SimpleWorker 145-505/s. The fork bought isolation we get another way: hard time limits and
     forced cancellation kill this process after recording the outcome, and the supervisor
     (`manage.py serve`, systemd in production) starts a fresh worker.
+
+    Per job it also trims RQ's own Redis work (heartbeats, the suspend flag; see
+    HEARTBEAT_SECONDS) and sends the run's claim the moment the job is dequeued (runner.ledger).
     """
 
     death_penalty_class = NoDeathPenalty
