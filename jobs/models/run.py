@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ..retry import RetryPolicy
 from ..status import AttemptOutcome, Lane, RunStatus, Trigger
+from .row_values import row_values
 
 S = RunStatus
 
@@ -43,7 +44,7 @@ _INSERT_SQL = {}  # table -> the INSERT statement of JobRun.insert()
 
 def _row(run, fields):
     """A new run's column values, converted as save() converts them (__init__ set the defaults)."""
-    return [f.get_db_prep_save(f.pre_save(run, True), connection) for f in fields]
+    return row_values(run, fields)
 
 
 class JobRunQuerySet(models.QuerySet):

@@ -228,3 +228,31 @@ def test_enqueue_many_with_redis_down_leaves_the_runs_in_the_outbox(services):
 def test_enqueue_many_of_a_unique_task_returns_the_active_run_for_duplicates():
     first, second = unique_sleep.enqueue_many([(5,), (5,)])
     assert first.id == second.id and JobRun.objects.count() == 1
+
+
+def test_the_fast_row_conversion_gives_what_djangos_save_would():
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+
+    from jobs.models.row_values import row_values
+    from tests.jobs.factories import make_schedule
+
+    parent = JobRun.objects.get(pk=returns_42.enqueue().id)
+    user = get_user_model().objects.create_user("row-values")
+    run = JobRun(
+        task_path="jobs.samples.echo", args=[1, "a", {"x": [1.5, None]}], kwargs={"k": True},
+        queue="default", status=RunStatus.SCHEDULED, priority=-5, max_attempts=3, soft_time_limit=2.5,
+        hard_time_limit=10, worker_pid=123, progress_total=2**40, run_after=timezone.now(),
+        parent=parent, root=parent, schedule=make_schedule(), enqueued_by=user, unique_key=None,
+    )
+    fields = JobRun._meta.local_concrete_fields
+    django_values = [f.get_db_prep_save(f.pre_save(run, True), connection) for f in fields]
+    for field, expected, got in zip(fields, django_values, row_values(run, fields), strict=True):
+        # Same value and the same adapter type (Jsonb, Int4, Int8...), JSON compared by content.
+        assert type(got) is type(expected), field.name
+        assert getattr(got, "obj", got) == getattr(expected, "obj", expected), field.name
+    run.insert()
+    stored = JobRun.objects.get(pk=run.pk)
+    assert (stored.args, stored.kwargs, stored.hard_time_limit, stored.progress_total) == (
+        [1, "a", {"x": [1.5, None]}], {"k": True}, 10.0, 2**40)
+    assert (stored.parent_id, stored.schedule_id, stored.enqueued_by_id) == (parent.pk, run.schedule_id, user.pk)
