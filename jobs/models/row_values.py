@@ -6,11 +6,6 @@ from functools import partial
 
 from django.db import connection, models
 
-# For these fields, save()'s conversion returns a value of the checked Python type unchanged on
-# PostgreSQL (CharField.to_python of a str, int() of an int, the native uuid and timestamptz
-# adapters): checking the type is a few times cheaper than the conversion, which cost ~80 us
-# of a ~450 us enqueue. Any other value, and every other field (JSON above all), goes through
-# Django's own get_db_prep_save.
 def _is_str(value):
     return isinstance(value, str)  # a TextChoices member too: to_python returns it as is
 
@@ -31,6 +26,11 @@ def _is_aware_datetime(value):
     return isinstance(value, datetime) and value.tzinfo is not None
 
 
+# For these fields, save()'s conversion returns a value of the checked Python type unchanged on
+# PostgreSQL (CharField.to_python of a str, int() of an int, the native uuid and timestamptz
+# adapters; integers only get Django's sized wrapper). Checking the type is cheaper: a JobRun
+# row took 40 us through get_db_prep_save and takes 12 us here, of a ~300-450 us enqueue. Any
+# other value, and every other field (JSON above all), goes through Django's own conversion.
 _PASS = {
     "CharField": _is_str, "TextField": _is_str,
     "SmallIntegerField": _is_int, "IntegerField": _is_int, "PositiveIntegerField": _is_int,
