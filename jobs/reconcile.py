@@ -18,15 +18,23 @@ logger = logging.getLogger("jobs.reconcile")
 
 
 def recover_lost_runs(now=None):
-    """Settle running runs whose worker stopped heartbeating; return how many."""
+    """Settle running runs that no live worker is running; return how many."""
+    from django.db.models import Exists, OuterRef
+
     from .models import JobRun, Worker
 
     now = now or timezone.now()
-    alive = Worker.objects.alive(now).values("name")
+    alive = Worker.objects.alive(now)
+    # Lost: its worker went silent, or its worker is alive but running something else. The second
+    # happens when a claim committed and the reply never reached the worker (the connection broke
+    # in between): the worker reported an error and went on, and nobody would ever end the run.
+    # The worker's heartbeat reports its current run every JOBS_HEARTBEAT_SECONDS, well within
+    # the timeout the run must have been running for.
     lost = (
         JobRun.objects.running()
-        .exclude(worker_name__in=alive)
+        .exclude(Exists(alive.filter(name=OuterRef("worker_name"), current_run=OuterRef("pk"))))
         .unchanged_for(settings.JOBS_WORKER_TIMEOUT_SECONDS, now=now)
+        .annotate(worker_alive=Exists(alive.filter(name=OuterRef("worker_name"))))
     )
     recovered = 0
     for run in lost:
@@ -34,9 +42,10 @@ def recover_lost_runs(now=None):
         if run.cancel_requested_at is not None:
             won = run.mark_cancelled(attempt, now=now)
         else:
+            why = ("is alive but not running this attempt" if run.worker_alive
+                   else "stopped heartbeating while running this attempt")
             won = run.mark_attempt_failed(
-                attempt, AttemptOutcome.WORKER_LOST, WorkerLost,
-                f"worker {run.worker_name} stopped heartbeating while running this attempt", now=now,
+                attempt, AttemptOutcome.WORKER_LOST, WorkerLost, f"worker {run.worker_name} {why}", now=now,
             )
         if won:
             recovered += 1

@@ -162,7 +162,9 @@ def execute(run_id):
             dispatch(run)  # schedule the next attempt now; the outbox retries if Redis refuses
         return {"run": str(run.pk), "status": outcome}
     finally:
-        stats["current_run"] = None
+        # A held success leaves its run "running" until it is written: the heartbeat keeps
+        # reporting it as this worker's, or recovery would take it for lost.
+        stats["current_run"] = deferred.pending.run.pk if deferred.pending is not None else None
         _last_finished = time.monotonic()
 
 
@@ -233,6 +235,8 @@ def _execute_claimed(run, attempt):
 def _after_success(success):
     """Announce a written success (a lost compare-and-set means someone else ended the run)."""
     run = success.run
+    if stats["current_run"] == run.pk:
+        stats["current_run"] = None
     if not success.won:
         logger.info("run %s: its success came too late, the run had already moved on", run.pk)
         return

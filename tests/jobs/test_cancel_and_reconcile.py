@@ -93,6 +93,31 @@ def test_a_run_whose_worker_stopped_heartbeating_is_retried(settings):
     assert run.status in (RunStatus.QUEUED, RunStatus.SCHEDULED)
 
 
+def test_a_run_its_live_worker_is_not_running_is_retried(settings):
+    run_id = fails_n_times.enqueue("orphan", 0).id
+    Worker.register("live-worker", "host", 1, ["default.normal"])
+    # The claim committed, but the worker never learnt it (its connection broke before the reply).
+    run, _ = JobRun.claim(run_id, "live-worker", "host", 1)
+    when = later(settings.JOBS_WORKER_TIMEOUT_SECONDS + 1)
+    Worker.objects.filter(name="live-worker").update(heartbeat_at=when, current_run=None)
+    assert recover_lost_runs(now=when) == 1
+    run.refresh_from_db()
+    attempt = run.attempts.get()
+    assert attempt.outcome == AttemptOutcome.WORKER_LOST
+    assert attempt.error_message == "worker live-worker is alive but not running this attempt"
+    assert run.status in (RunStatus.QUEUED, RunStatus.SCHEDULED)
+
+
+def test_a_long_run_its_live_worker_is_running_is_left_alone(settings):
+    run_id = returns_42.enqueue().id
+    Worker.register("busy-worker", "host", 1, ["default.normal"])
+    run, _ = JobRun.claim(run_id, "busy-worker", "host", 1)
+    when = later(3600)
+    Worker.objects.filter(name="busy-worker").update(heartbeat_at=when, current_run=run)
+    assert recover_lost_runs(now=when) == 0
+    assert JobRun.objects.get(pk=run_id).status == RunStatus.RUNNING
+
+
 def test_a_lost_run_that_was_asked_to_cancel_ends_cancelled():
     run_id = returns_42.enqueue().id
     run, _ = JobRun.claim(run_id, "gone-worker", "host", 1)

@@ -83,3 +83,17 @@ def test_a_claim_of_the_run_it_holds_writes_the_success_first(deferring):
     # A duplicate RQ job of the same run: one statement cannot update the row twice.
     assert execute(run_id)["skipped"] is True
     assert status(run_id) == RunStatus.SUCCEEDED
+
+
+def test_a_held_success_keeps_its_run_reported_as_the_workers_current_one(deferring):
+    from jobs.runner import stats
+
+    run_id = returns_42.enqueue().id
+    execute(run_id)
+    # Still "running" in the ledger: the heartbeat must keep claiming it, or recovery would
+    # take the finished run for lost and run it again.
+    assert status(run_id) == RunStatus.RUNNING
+    assert str(stats["current_run"]) == run_id
+    deferring.flush()
+    assert status(run_id) == RunStatus.SUCCEEDED
+    assert stats["current_run"] is None
