@@ -107,7 +107,10 @@ class EngramWorker(SimpleWorker):
             try:
                 close_old_connections()
                 if not Worker.beat(self.name, self._own_stats()):
+                    # Its row was deleted (an operator cleaning up): back, with its current run,
+                    # which recovery reads to tell a running run from a lost one.
                     Worker.register(self.name, self.hostname or "", os.getpid(), self.queue_names())
+                    Worker.beat(self.name, self._own_stats())
             except Exception:  # noqa: BLE001 - a DB blip must not kill the heartbeat thread
                 logger.exception("worker %s: heartbeat failed", self.name)
         connections.close_all()
