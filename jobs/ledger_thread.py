@@ -61,7 +61,8 @@ class LedgerThread:
     def drain(self):
         """Wait until every statement submitted so far has finished (their futures hold errors)."""
         last = self._last
-        if last is not None:
+        # Every query of the worker's thread passes here: a finished future costs one check.
+        if last is not None and not last.done():
             wait([last])
 
     def _wait_for_helper(self, execute, sql, params, many, context):

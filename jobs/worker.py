@@ -67,6 +67,7 @@ class EngramWorker(SimpleWorker):
         self._heartbeat_stop = threading.Event()
         self._heartbeat_thread = None
         self._shutdown_timer = None
+        self._beat_at = self._suspension_checked_at = -math.inf  # monotonic times (see HEARTBEAT_SECONDS)
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class EngramWorker(SimpleWorker):
         if pipeline is not None:
             return super().heartbeat(timeout, pipeline)
         now = time.monotonic()
-        if timeout is None and now - getattr(self, "_beat_at", -math.inf) < HEARTBEAT_SECONDS:
+        if timeout is None and now - self._beat_at < HEARTBEAT_SECONDS:
             return
         self._beat_at = now
         with self.connection.pipeline(transaction=False) as pipe:
@@ -156,7 +157,7 @@ class EngramWorker(SimpleWorker):
     def check_for_suspension(self, burst):
         """Read RQ's suspend flag at most once a second (`rq suspend` waits that long at worst)."""
         now = time.monotonic()
-        if now - getattr(self, "_suspension_checked_at", -math.inf) < HEARTBEAT_SECONDS:
+        if now - self._suspension_checked_at < HEARTBEAT_SECONDS:
             return
         self._suspension_checked_at = now
         super().check_for_suspension(burst)
