@@ -9,6 +9,9 @@ from .retry import RetryPolicy
 
 # Every task defined with our backend, by dotted path: the catalog.
 _catalog = {}
+# Former dotted paths of tasks that moved, to their current ones. Runs, schedules and policies
+# store a task's path; a run queued before an upgrade still names the old one.
+_aliases = {}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -83,10 +86,28 @@ def catalog():
     return [_catalog[path] for path in sorted(_catalog)]
 
 
+def register_task_aliases(aliases):
+    """Resolve each former task path (key) to its current one (value) from now on.
+
+    An app whose tasks moved calls this from its AppConfig.ready(), so the job platform needs to
+    know nothing of the app's layout.
+    """
+    for old, new in aliases.items():
+        if _aliases.get(old, new) != new:
+            raise ValueError(f"task path {old!r} is already an alias of {_aliases[old]!r}")
+        _aliases[old] = new
+
+
+def task_aliases():
+    """Former task paths and the current paths they resolve to."""
+    return dict(_aliases)
+
+
 def get_task(path):
-    """Return the task at a dotted path, importing its module if needed."""
+    """Return the task at a dotted path (or a former path of a moved task), importing its module if needed."""
     from django.utils.module_loading import import_string
 
+    path = _aliases.get(path, path)
     if path in _catalog:
         return _catalog[path]
     try:

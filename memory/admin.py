@@ -7,7 +7,7 @@ from django.utils.html import format_html, format_html_join
 from jobs.admin.readonly import ReadOnlyAdminMixin
 from jobs.context import triggered_by
 
-from .models import (
+from memory.models import (
     Anomaly, ApiToken, Decision, Entity, EntityMerge, Memory, Membership, Project, Reflection, Relation, Session, Topic,
     Workspace,
 )
@@ -48,28 +48,28 @@ class ProjectAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rebuild session contexts now", permissions=["change"])
     def rebuild_context_now(self, request, queryset):
-        from .tasks import rebuild_context_cache
+        from memory.tasks import rebuild_context_cache
 
         enqueue_for_each(self, request, rebuild_context_cache, list(queryset.values_list("pk", flat=True)),
                          "context rebuild")
 
     @admin.action(description="Resolve entities now", permissions=["change"])
     def resolve_entities_now(self, request, queryset):
-        from .tasks import resolve_entities_batch
+        from memory.tasks import resolve_entities_batch
 
         enqueue_for_each(self, request, resolve_entities_batch, list(queryset.values_list("pk", flat=True)),
                          "entity resolution")
 
     @admin.action(description="Generate a reflection now", permissions=["change"])
     def generate_reflection_now(self, request, queryset):
-        from .tasks import generate_reflection_for_project
+        from memory.tasks import generate_reflection_for_project
 
         enqueue_for_each(self, request, generate_reflection_for_project, list(queryset.values_list("pk", flat=True)),
                          "reflection")
 
     @admin.action(description="Detect communities now", permissions=["change"])
     def detect_communities_now(self, request, queryset):
-        from .tasks import detect_communities
+        from memory.tasks import detect_communities
 
         enqueue_for_each(self, request, detect_communities, list(queryset.values_list("pk", flat=True)),
                          "community detection")
@@ -91,7 +91,7 @@ class MemoryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-embed (skips unchanged content and model)", permissions=["change"])
     def re_embed(self, request, queryset):
-        from .tasks import embed_batch
+        from memory.tasks import embed_batch
 
         ids = list(queryset.values_list("pk", flat=True)[:10_000])
         with triggered_by(user=request.user):
@@ -102,13 +102,13 @@ class MemoryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-extract topics", permissions=["change"])
     def re_extract_topics(self, request, queryset):
-        from .tasks import extract_topics
+        from memory.tasks import extract_topics
 
         enqueue_for_each(self, request, extract_topics, list(queryset.values_list("pk", flat=True)[:1000]), "topic")
 
     @admin.action(description="Extract the knowledge graph now", permissions=["change"])
     def extract_graph_now(self, request, queryset):
-        from .tasks import extract_graph_lazy
+        from memory.tasks import extract_graph_lazy
 
         enqueue_for_each(self, request, extract_graph_lazy, list(queryset.values_list("pk", flat=True)[:1000]), "graph")
 
@@ -161,7 +161,7 @@ class DecisionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Analyze now", permissions=["change"])
     def analyze_now(self, request, queryset):
-        from .tasks import analyze_decision
+        from memory.tasks import analyze_decision
 
         enqueue_for_each(self, request, analyze_decision, list(queryset.values_list("pk", flat=True)), "analysis")
 

@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
-from .models import Decision, Layer, Membership, Project, Source, Workspace
-from .services.memories import record_memory
+from memory.models import Decision, Layer, Membership, Project, Source, Workspace
+from memory.services.memories import record_memory
 
 DEMO_MEMORIES = [
     "Alice Chen leads the Platform team at Acme Corp.",
@@ -52,7 +52,7 @@ def load_demo(owner=None):
             rationale="Because storage scales independently of the database host; the trade-off is egress cost.",
             owner=owner,
         )
-        from .tasks import analyze_decision, process_graph_extraction_queue, schedule_reflections, update_graph_batch
+        from memory.tasks import analyze_decision, process_graph_extraction_queue, schedule_reflections, update_graph_batch
 
         analyze_decision.enqueue(decision.pk)
         # Run the periodic jobs once now instead of waiting for their schedules: extraction first,

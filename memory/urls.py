@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from memory import views
 
 app_name = "memory"
 urlpatterns = [path("memory/", views.memory_page, name="page")]

@@ -7,8 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import render
 
-from .models import Entity, Memory, Project, Reflection, Relation, Topic
-from .services.search import hybrid_search
+from memory.models import Entity, Memory, Project, Reflection, Relation, Topic
+from memory.services.search import hybrid_search
 
 GRAPH_NODES = 40
 SVG_SIZE = 640

@@ -3,11 +3,11 @@
 from django.db import transaction
 from django.http import JsonResponse
 
-from ..models import Decision
-from ..tasks.analysis import analyze_decision
-from .auth import api_view, json_body
-from .forms import DecisionForm
-from .memories import iso
+from memory.models import Decision
+from memory.tasks.analysis import analyze_decision
+from memory.api.auth import api_view, json_body
+from memory.api.forms import DecisionForm
+from memory.api.memories import iso
 
 
 def decision_json(decision):

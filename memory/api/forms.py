@@ -7,8 +7,8 @@ from datetime import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 
-from ..models import Layer, Project, Source
-from .auth import InvalidInput
+from memory.models import Layer, Project, Source
+from memory.api.auth import InvalidInput
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100

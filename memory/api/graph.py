@@ -4,9 +4,9 @@ from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import JsonResponse
 
-from ..models import Entity, Relation
-from .auth import api_view
-from .forms import GraphForm
+from memory.models import Entity, Relation
+from memory.api.auth import api_view
+from memory.api.forms import GraphForm
 
 DEFAULT_LIMIT = 100
 

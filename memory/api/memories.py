@@ -6,10 +6,10 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from ..models import Layer, Memory, Source
-from ..services.memories import change_memory, record_memory
-from .auth import api_view, json_body
-from .forms import PAGE_SIZE, CursorField, MemoryChangeForm, MemoryCreateForm, MemoryFilterForm
+from memory.models import Layer, Memory, Source
+from memory.services.memories import change_memory, record_memory
+from memory.api.auth import api_view, json_body
+from memory.api.forms import PAGE_SIZE, CursorField, MemoryChangeForm, MemoryCreateForm, MemoryFilterForm
 
 FIELDS = ("id", "workspace_id", "project_id", "content", "layer", "source", "importance", "strength",
           "access_count", "last_accessed_at", "expires_at", "created_at", "updated_at", "metadata")

@@ -2,10 +2,10 @@
 
 from django.http import JsonResponse
 
-from ..services.search import hybrid_search
-from .auth import api_view
-from .forms import SearchForm
-from .memories import memories_for, memory_json
+from memory.services.search import hybrid_search
+from memory.api.auth import api_view
+from memory.api.forms import SearchForm
+from memory.api.memories import memories_for, memory_json
 
 DEFAULT_LIMIT = 10
 

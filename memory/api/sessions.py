@@ -4,13 +4,13 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from ..models import Layer, Session, Source
-from ..providers.text_generation import ProviderError, TextGenerationConfig, get_text_generator
-from ..services.memories import record_memory
-from ..services.context import refresh_context
-from .memories import memory_json
-from .auth import api_view, json_body
-from .forms import MessageForm
+from memory.models import Layer, Session, Source
+from memory.providers.text_generation import ProviderError, TextGenerationConfig, get_text_generator
+from memory.services.memories import record_memory
+from memory.services.context import refresh_context
+from memory.api.memories import memory_json
+from memory.api.auth import api_view, json_body
+from memory.api.forms import MessageForm
 
 
 def session_for(request, pk):

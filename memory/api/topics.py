@@ -2,9 +2,9 @@
 
 from django.http import JsonResponse
 
-from ..models import Topic
-from .auth import api_view
-from .forms import TopicTreeForm
+from memory.models import Topic
+from memory.api.auth import api_view
+from memory.api.forms import TopicTreeForm
 
 
 def topic_tree(topics):

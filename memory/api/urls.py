@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import decisions, graph, memories, search, sessions, topics
+from memory.api import decisions, graph, memories, search, sessions, topics
 
 app_name = "memory_api"
 

@@ -1,11 +1,11 @@
-from .decision import Decision
-from .graph import Entity, EntityMerge, Relation
-from .insight import Anomaly, Reflection
-from .memory import EMBEDDING_DIMENSIONS, Layer, Memory, Source, content_hash
-from .session import Session
-from .tenancy import Membership, Project, Workspace
-from .token import ApiToken
-from .topic import Topic
+from memory.models.decision import Decision
+from memory.models.graph import Entity, EntityMerge, Relation
+from memory.models.insight import Anomaly, Reflection
+from memory.models.memory import EMBEDDING_DIMENSIONS, Layer, Memory, Source, content_hash
+from memory.models.session import Session
+from memory.models.tenancy import Membership, Project, Workspace
+from memory.models.token import ApiToken
+from memory.models.topic import Topic
 
 __all__ = [
     "Anomaly", "ApiToken", "Decision", "EMBEDDING_DIMENSIONS", "Entity", "EntityMerge", "Layer", "Memory", "Membership",

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .tenancy import ScopedQuerySet
+from memory.models.tenancy import ScopedQuerySet
 
 
 class TopicQuerySet(ScopedQuerySet):

@@ -1,6 +1,6 @@
 """Back-ends behind one small interface each: embeddings (local ONNX MiniLM, OpenAI-compatible, Ollama)."""
 
-from .embeddings import (
+from memory.providers.embeddings import (
     EmbeddingError,
     EmbeddingProvider,
     ProviderUnavailable,

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 
-from .embeddings import EmbeddingError, ProviderUnavailable, normalize_rows
-from .http_json import HttpStatusError, Unreachable, post_json
+from memory.providers.embeddings import EmbeddingError, ProviderUnavailable, normalize_rows
+from memory.providers.http_json import HttpStatusError, Unreachable, post_json
 
 
 class HttpEmbeddings:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import yake
 
-from . import english_phrases
+from memory.providers import english_phrases
 
 # YAKE's cost grows faster than linearly with length; a memory's keyphrases are found in its
 # first pages, and every phrase is still a substring of the whole text.

@@ -7,7 +7,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
-from ..models import Anomaly, Memory, Project
+from memory.models import Anomaly, Memory, Project
 
 BASELINE_HOURS = 7 * 24
 THRESHOLD = 3.5  # Iglewicz and Hoaglin's cut-off for the modified z-score

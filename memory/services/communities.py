@@ -7,7 +7,7 @@ from django.db import transaction
 from django.db.models import F
 from networkx.algorithms.community import louvain_communities
 
-from ..models import Entity, Project, Relation
+from memory.models import Entity, Project, Relation
 
 logger = logging.getLogger("memory.graph")
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
-from ..models import Memory, Source
-from .search import hybrid_search
+from memory.models import Memory, Source
+from memory.services.search import hybrid_search
 
 CONTEXT_TTL = timedelta(minutes=5)
 CONTEXT_SIZE = 10

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..models import Layer, Memory
+from memory.models import Layer, Memory
 
 logger = logging.getLogger("memory.decay")
 

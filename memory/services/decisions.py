@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from ..providers.text_generation import get_text_generator
+from memory.providers.text_generation import get_text_generator
 
 
 def analyze_decision(decision, generator=None):

@@ -4,8 +4,8 @@ import logging
 
 from django.conf import settings
 
-from ..models import Memory
-from ..providers.embeddings import EmbeddingError, get_embedding_provider
+from memory.models import Memory
+from memory.providers.embeddings import EmbeddingError, get_embedding_provider
 
 logger = logging.getLogger("memory.embedding")
 

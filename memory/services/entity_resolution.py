@@ -7,9 +7,9 @@ from django.db import transaction
 from rapidfuzz import fuzz
 from rapidfuzz.process import cdist
 
-from ..models import Entity, EntityMerge, Relation
-from ..providers.embeddings import get_embedding_provider
-from .communities import lock_graph, mark_graph_changed
+from memory.models import Entity, EntityMerge, Relation
+from memory.providers.embeddings import get_embedding_provider
+from memory.services.communities import lock_graph, mark_graph_changed
 
 logger = logging.getLogger("memory.graph")
 

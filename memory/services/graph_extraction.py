@@ -8,9 +8,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ..models import Entity, Memory, Relation, content_hash
-from ..providers.text_generation import ProviderError, get_text_generator
-from .communities import lock_graph, mark_graph_changed
+from memory.models import Entity, Memory, Relation, content_hash
+from memory.providers.text_generation import ProviderError, get_text_generator
+from memory.services.communities import lock_graph, mark_graph_changed
 
 logger = logging.getLogger("memory.graph")
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from ..models import Layer, Memory, Project, Reflection
-from ..providers.text_generation import get_text_generator
+from memory.models import Layer, Memory, Project, Reflection
+from memory.providers.text_generation import get_text_generator
 
 WINDOW = timedelta(days=1)
 MAX_MEMORIES = 200

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from ..models import Layer, Memory, Session
+from memory.models import Layer, Memory, Session
 
 logger = logging.getLogger("memory.retention")
 

@@ -9,7 +9,7 @@ from django.db import connections, transaction
 from django.db.models import F
 from pgvector.django import CosineDistance
 
-from ..providers.embeddings import get_embedding_provider
+from memory.providers.embeddings import get_embedding_provider
 
 RRF_K = 60  # the constant from Cormack et al.; damps the weight of the very top ranks
 CANDIDATES = 50

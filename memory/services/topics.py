@@ -2,8 +2,8 @@
 
 from django.db import transaction
 
-from ..models import Topic
-from ..providers.keywords import extract_keyphrases, is_name
+from memory.models import Topic
+from memory.providers.keywords import extract_keyphrases, is_name
 
 MAX_TOPICS = 6
 

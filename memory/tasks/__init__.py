@@ -1,9 +1,9 @@
 """The memory job catalog: thin tasks (ids in, a service call, progress out)."""
 
-from .analysis import analyze_decision, detect_anomalies
-from .context import rebuild_context_cache
-from .enrichment import embed_batch, extract_topics, update_embeddings
-from .graph import (
+from memory.tasks.analysis import analyze_decision, detect_anomalies
+from memory.tasks.context import rebuild_context_cache
+from memory.tasks.enrichment import embed_batch, extract_topics, update_embeddings
+from memory.tasks.graph import (
     detect_communities,
     extract_graph_lazy,
     process_graph_extraction_queue,
@@ -11,8 +11,8 @@ from .graph import (
     resolve_entities_weekly,
     update_graph_batch,
 )
-from .maintenance import aggregate_memory, apply_memory_decay, cleanup_sessions, prune_old_memories
-from .reflection import generate_reflection_for_project, schedule_reflections
+from memory.tasks.maintenance import aggregate_memory, apply_memory_decay, cleanup_sessions, prune_old_memories
+from memory.tasks.reflection import generate_reflection_for_project, schedule_reflections
 
 __all__ = [
     "aggregate_memory",

@@ -4,8 +4,8 @@ from django.tasks import task
 
 from jobs import LOW_PRIORITY, RetryPolicy
 
-from ..models import Decision
-from ..services import anomalies, decisions
+from memory.models import Decision
+from memory.services import anomalies, decisions
 
 
 @task(queue_name="analytics", retry=RetryPolicy.exponential(2, base=60), kind="analysis")

@@ -4,8 +4,8 @@ from django.tasks import task
 
 from jobs import RetryPolicy
 
-from ..models import Project
-from ..services.context import rebuild_project_contexts
+from memory.models import Project
+from memory.services.context import rebuild_project_contexts
 
 
 @task(queue_name="memory", retry=RetryPolicy.none(), takes_context=True, kind="maintenance")

@@ -4,9 +4,9 @@ from django.tasks import task
 
 from jobs import HIGH_PRIORITY, RetryPolicy
 
-from ..models import Memory
-from ..providers.embeddings import EmbeddingError
-from ..services import embedding, topics
+from memory.models import Memory
+from memory.providers.embeddings import EmbeddingError
+from memory.services import embedding, topics
 
 
 # No unique key on these two: a run already going may have read the old content, and a change

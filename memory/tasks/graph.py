@@ -4,8 +4,8 @@ from django.tasks import task
 
 from jobs import LOW_PRIORITY, RetryPolicy
 
-from ..models import Memory, Project
-from ..services import communities, entity_resolution, graph_extraction
+from memory.models import Memory, Project
+from memory.services import communities, entity_resolution, graph_extraction
 
 SKIPPED = {"skipped": "missing"}
 CLAIMED = {"skipped": "claimed"}

@@ -4,7 +4,7 @@ from django.tasks import task
 
 from jobs import LOW_PRIORITY, RetryPolicy
 
-from ..services import aggregation, decay, retention
+from memory.services import aggregation, decay, retention
 
 
 @task(queue_name="memory", priority=LOW_PRIORITY, retry=RetryPolicy.exponential(2, base=60), kind="maintenance")

@@ -4,8 +4,8 @@ from django.tasks import task
 
 from jobs import RetryPolicy
 
-from ..models import Project
-from ..services import reflections
+from memory.models import Project
+from memory.services import reflections
 
 
 @task(queue_name="analytics", retry=RetryPolicy.exponential(2, base=60), kind="analysis")
