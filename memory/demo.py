@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from memory.models import Decision, Layer, Membership, Project, Source, Workspace
-from memory.services.memories import record_memory
+from memory.core.recording import record_memory
 
 DEMO_MEMORIES = [
     "Alice Chen leads the Platform team at Acme Corp.",

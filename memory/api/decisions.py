@@ -5,9 +5,9 @@ from django.http import JsonResponse
 
 from memory.models import Decision
 from memory.tasks.analysis import analyze_decision
-from memory.api.auth import api_view, json_body
-from memory.api.forms import DecisionForm
-from memory.api.memories import iso
+from memory.core.api_auth import api_view, json_body
+from memory.core.api_forms import DecisionForm
+from memory.core.api import iso
 
 
 def decision_json(decision):

@@ -5,8 +5,8 @@ from django.db.models.functions import Coalesce
 from django.http import JsonResponse
 
 from memory.models import Entity, Relation
-from memory.api.auth import api_view
-from memory.api.forms import GraphForm
+from memory.core.api_auth import api_view
+from memory.core.api_forms import GraphForm
 
 DEFAULT_LIMIT = 100
 

@@ -3,9 +3,9 @@
 from django.http import JsonResponse
 
 from memory.services.search import hybrid_search
-from memory.api.auth import api_view
-from memory.api.forms import SearchForm
-from memory.api.memories import memories_for, memory_json
+from memory.core.api_auth import api_view
+from memory.core.api_forms import SearchForm
+from memory.core.api import memories_for, memory_json
 
 DEFAULT_LIMIT = 10
 

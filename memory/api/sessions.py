@@ -6,11 +6,11 @@ from django.utils import timezone
 
 from memory.models import Layer, Session, Source
 from memory.providers.text_generation import ProviderError, TextGenerationConfig, get_text_generator
-from memory.services.memories import record_memory
+from memory.core.recording import record_memory
 from memory.services.context import refresh_context
-from memory.api.memories import memory_json
-from memory.api.auth import api_view, json_body
-from memory.api.forms import MessageForm
+from memory.core.api import memory_json
+from memory.core.api_auth import api_view, json_body
+from memory.core.api_forms import MessageForm
 
 
 def session_for(request, pk):

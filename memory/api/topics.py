@@ -3,8 +3,8 @@
 from django.http import JsonResponse
 
 from memory.models import Topic
-from memory.api.auth import api_view
-from memory.api.forms import TopicTreeForm
+from memory.core.api_auth import api_view
+from memory.core.api_forms import TopicTreeForm
 
 
 def topic_tree(topics):

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from memory.api import decisions, graph, memories, search, sessions, topics
+from memory.api import decisions, graph, search, sessions, topics
+from memory.core import api as memories
 
 app_name = "memory_api"
 

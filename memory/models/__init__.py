@@ -1,10 +1,10 @@
 from memory.models.decision import Decision
 from memory.models.graph import Entity, EntityMerge, Relation
 from memory.models.insight import Anomaly, Reflection
-from memory.models.memory import EMBEDDING_DIMENSIONS, Layer, Memory, Source, content_hash
+from memory.core.memories import EMBEDDING_DIMENSIONS, Layer, Memory, Source, content_hash
 from memory.models.session import Session
-from memory.models.tenancy import Membership, Project, Workspace
-from memory.models.token import ApiToken
+from memory.core.tenancy import Membership, Project, Workspace
+from memory.core.tokens import ApiToken
 from memory.models.topic import Topic
 
 __all__ = [

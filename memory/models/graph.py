@@ -4,8 +4,8 @@ from django.db import models
 from django.utils import timezone
 from pgvector.django import VectorField
 
-from memory.models.memory import EMBEDDING_DIMENSIONS
-from memory.models.tenancy import ScopedQuerySet
+from memory.core.memories import EMBEDDING_DIMENSIONS
+from memory.core.tenancy import ScopedQuerySet
 
 
 class Entity(models.Model):

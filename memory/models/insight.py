@@ -3,7 +3,7 @@
 from django.db import models
 from django.utils import timezone
 
-from memory.models.tenancy import ScopedQuerySet
+from memory.core.tenancy import ScopedQuerySet
 
 
 class Reflection(models.Model):

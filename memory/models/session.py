@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from memory.models.tenancy import ScopedQuerySet
+from memory.core.tenancy import ScopedQuerySet
 
 
 class SessionQuerySet(ScopedQuerySet):

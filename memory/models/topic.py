@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from memory.models.tenancy import ScopedQuerySet
+from memory.core.tenancy import ScopedQuerySet
 
 
 class TopicQuerySet(ScopedQuerySet):

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from memory.models import Layer, Memory, Project, Source
 from memory.providers.text_generation import get_text_generator
-from memory.services.memories import record_memory
+from memory.core.recording import record_memory
 
 SIMILARITY = 0.6  # cosine between an episode and a cluster's first member
 MIN_CLUSTER = 3  # fewer episodes are not a pattern worth a semantic memory

@@ -8,7 +8,7 @@ from jobs.models import JobRun
 from memory.models import Memory, Topic
 from memory.providers.embeddings import get_embedding_provider
 from memory.services.embedding import embed_memories
-from memory.services.memories import change_memory, record_memory
+from memory.core.recording import change_memory, record_memory
 from memory.tasks.enrichment import embed_batch
 from tests.memory.factories import make_memory, make_project, make_workspace
 

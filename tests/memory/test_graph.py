@@ -22,7 +22,7 @@ from memory.services.graph_extraction import (
     process_extraction_queue,
     refresh_stale_graphs,
 )
-from memory.services.memories import change_memory
+from memory.core.recording import change_memory
 from memory.tasks import resolve_entities_batch
 from tests.memory.factories import make_memory, make_project, make_workspace
 

@@ -12,7 +12,7 @@ from memory.providers.text_generation import get_text_generator
 from memory.services import graph_extraction
 from memory.services.communities import detect_communities
 from memory.services.graph_extraction import claim, claim_next, extract_graph, process_extraction_queue
-from memory.services.memories import change_memory
+from memory.core.recording import change_memory
 from memory.tasks import extract_graph_lazy, process_graph_extraction_queue, resolve_entities_batch, update_graph_batch
 from tests.memory.factories import make_memory, make_project, make_workspace
 from tests.memory.test_graph import T0, facts, make_entity, relate

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
-from memory.models.tenancy import ScopedQuerySet
+from memory.core.tenancy import ScopedQuerySet
 
 EMBEDDING_DIMENSIONS = 384
 

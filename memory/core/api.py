@@ -7,9 +7,9 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from memory.models import Layer, Memory, Source
-from memory.services.memories import change_memory, record_memory
-from memory.api.auth import api_view, json_body
-from memory.api.forms import PAGE_SIZE, CursorField, MemoryChangeForm, MemoryCreateForm, MemoryFilterForm
+from memory.core.recording import change_memory, record_memory
+from memory.core.api_auth import api_view, json_body
+from memory.core.api_forms import PAGE_SIZE, CursorField, MemoryChangeForm, MemoryCreateForm, MemoryFilterForm
 
 FIELDS = ("id", "workspace_id", "project_id", "content", "layer", "source", "importance", "strength",
           "access_count", "last_accessed_at", "expires_at", "created_at", "updated_at", "metadata")

@@ -8,7 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from memory.models import Layer, Project, Source
-from memory.api.auth import InvalidInput
+from memory.core.api_auth import InvalidInput
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
