@@ -7,7 +7,7 @@ from memory.models import Memory
 
 def enqueue_enrichment(memory):
     """Enqueue topic extraction and embedding for a memory (dispatched when the transaction commits)."""
-    from memory.tasks.enrichment import extract_topics, update_embeddings
+    from memory.enrichment.tasks import extract_topics, update_embeddings
 
     extract_topics.enqueue(memory.pk)
     update_embeddings.enqueue(memory.pk)

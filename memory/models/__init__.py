@@ -5,7 +5,7 @@ from memory.core.memories import EMBEDDING_DIMENSIONS, Layer, Memory, Source, co
 from memory.models.session import Session
 from memory.core.tenancy import Membership, Project, Workspace
 from memory.core.tokens import ApiToken
-from memory.models.topic import Topic
+from memory.enrichment.topics import Topic
 
 __all__ = [
     "Anomaly", "ApiToken", "Decision", "EMBEDDING_DIMENSIONS", "Entity", "EntityMerge", "Layer", "Memory", "Membership",

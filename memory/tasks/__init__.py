@@ -2,7 +2,7 @@
 
 from memory.tasks.analysis import analyze_decision, detect_anomalies
 from memory.tasks.context import rebuild_context_cache
-from memory.tasks.enrichment import embed_batch, extract_topics, update_embeddings
+from memory.enrichment.tasks import embed_batch, extract_topics, update_embeddings
 from memory.tasks.graph import (
     detect_communities,
     extract_graph_lazy,

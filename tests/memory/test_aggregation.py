@@ -8,7 +8,7 @@ from django.utils import timezone
 from jobs import RunStatus
 from jobs.models import JobRun
 from memory.models import Layer, Memory
-from memory.services.embedding import embed_memories
+from memory.enrichment.embedding import embed_memories
 from memory.tasks import aggregate_memory
 from tests.memory.factories import make_memory, make_project, make_workspace
 

@@ -56,6 +56,7 @@ def test_an_hourly_spike_becomes_an_anomaly():
 
 def test_every_memory_task_is_in_the_catalog():
     paths = {t.module_path for t in catalog()}
-    for name in ("enrichment.extract_topics", "enrichment.update_embeddings", "analysis.analyze_decision",
-                 "analysis.detect_anomalies", "graph.update_graph_batch", "maintenance.apply_memory_decay"):
-        assert f"memory.tasks.{name}" in paths
+    for name in ("memory.enrichment.tasks.extract_topics", "memory.enrichment.tasks.update_embeddings",
+                 "memory.tasks.analysis.analyze_decision", "memory.tasks.analysis.detect_anomalies",
+                 "memory.tasks.graph.update_graph_batch", "memory.tasks.maintenance.apply_memory_decay"):
+        assert name in paths

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from jobs.models import JobRun
 from memory.models import ApiToken, Decision, Entity, Layer, Memory, Relation, Session, Source, Topic
-from memory.services.embedding import embed_memories
+from memory.enrichment.embedding import embed_memories
 from tests.memory.factories import make_memory, make_project, make_workspace
 from tests.memory.test_openai_chat import ChatServer
 from tests.users import make_outsider, make_staff

@@ -7,9 +7,9 @@ from jobs import RunStatus
 from jobs.models import JobRun
 from memory.models import Memory, Topic
 from memory.providers.embeddings import get_embedding_provider
-from memory.services.embedding import embed_memories
+from memory.enrichment.embedding import embed_memories
 from memory.core.recording import change_memory, record_memory
-from memory.tasks.enrichment import embed_batch
+from memory.enrichment.tasks import embed_batch
 from tests.memory.factories import make_memory, make_project, make_workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +35,7 @@ def test_a_recorded_memory_gets_topics_and_an_embedding_through_the_jobs(work):
 
 
 def test_multi_word_topics_hang_under_their_head_word():
-    from memory.services.topics import extract_topics
+    from memory.enrichment.topic_extraction import extract_topics
 
     project = make_project(make_workspace())
     memory = make_memory(project, TEXT)
@@ -84,7 +84,7 @@ def test_a_failing_provider_counts_the_batch_as_failed():
 
 
 def test_a_name_is_a_topic_of_its_own_not_a_kind_of_its_last_word():
-    from memory.services.topics import extract_topics
+    from memory.enrichment.topic_extraction import extract_topics
 
     memory = make_memory(make_project(make_workspace()), "Alice Chen leads the Platform team at Acme Corp.")
     names = extract_topics(memory)

@@ -6,7 +6,7 @@ Run with -s to see the table of precision@1 and MRR@10 per method and per kind o
 import pytest
 
 from memory.models import Memory
-from memory.services.embedding import embed_memories
+from memory.enrichment.embedding import embed_memories
 from memory.services.search import hybrid_search, text_ranking, vector_ranking
 from tests.memory.factories import make_memory, make_project, make_workspace
 from tests.memory.labelled_set import KNOWN_ITEM_QUERIES, MEMORIES, RECORDS, THEME_QUERIES

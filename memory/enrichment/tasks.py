@@ -6,7 +6,8 @@ from jobs import HIGH_PRIORITY, RetryPolicy
 
 from memory.models import Memory
 from memory.providers.embeddings import EmbeddingError
-from memory.services import embedding, topics
+from memory.enrichment import embedding
+from memory.enrichment import topic_extraction as topics
 
 
 # No unique key on these two: a run already going may have read the old content, and a change
