@@ -9,16 +9,16 @@ DEFAULT_SCHEDULES = [
      "cron": "0 * * * *", "timezone": "UTC", "description": "Idle sessions older than MEMORY_SESSION_IDLE_DAYS."},
     # The two graph schedules never take the same memory: one reads new memories (and chains a
     # community detection), the other keeps the extracted graph current and re-clusters what changed.
-    {"name": "memory: update knowledge graph", "task_path": "memory.tasks.graph.update_graph_batch",
+    {"name": "memory: update knowledge graph", "task_path": "memory.graph.tasks.update_graph_batch",
      "interval_seconds": 300, "cron": "", "timezone": "UTC",
      "description": "Re-extract up to 200 memories whose text changed since their extraction, then re-detect "
                     "communities in every project whose graph changed since its last detection."},
-    {"name": "memory: extract knowledge graph", "task_path": "memory.tasks.graph.process_graph_extraction_queue",
+    {"name": "memory: extract knowledge graph", "task_path": "memory.graph.tasks.process_graph_extraction_queue",
      "interval_seconds": 300, "cron": "", "timezone": "UTC",
      "description": "Extract the facts of up to 200 memories never extracted, oldest first, then detect "
                     "communities (a chained run) in the projects whose graph changed."},
     # Entity resolution runs per project: on demand (admin action) and weekly through this fan-out.
-    {"name": "memory: resolve entities", "task_path": "memory.tasks.graph.resolve_entities_weekly",
+    {"name": "memory: resolve entities", "task_path": "memory.graph.tasks.resolve_entities_weekly",
      "cron": "0 4 * * 1", "timezone": "UTC", "description": "Weekly: merge entities that name the same thing."},
     {"name": "memory: detect anomalies", "task_path": "memory.tasks.analysis.detect_anomalies",
      "cron": "5 * * * *", "timezone": "UTC", "description": "Hourly activity spikes and drops (robust z-score)."},

@@ -9,4 +9,10 @@ MOVED_TASKS = {
     "memory.tasks.enrichment.extract_topics": "memory.enrichment.tasks.extract_topics",
     "memory.tasks.enrichment.update_embeddings": "memory.enrichment.tasks.update_embeddings",
     "memory.tasks.enrichment.embed_batch": "memory.enrichment.tasks.embed_batch",
+    "memory.tasks.graph.detect_communities": "memory.graph.tasks.detect_communities",
+    "memory.tasks.graph.extract_graph_lazy": "memory.graph.tasks.extract_graph_lazy",
+    "memory.tasks.graph.process_graph_extraction_queue": "memory.graph.tasks.process_graph_extraction_queue",
+    "memory.tasks.graph.resolve_entities_batch": "memory.graph.tasks.resolve_entities_batch",
+    "memory.tasks.graph.resolve_entities_weekly": "memory.graph.tasks.resolve_entities_weekly",
+    "memory.tasks.graph.update_graph_batch": "memory.graph.tasks.update_graph_batch",
 }

@@ -1,5 +1,5 @@
 from memory.models.decision import Decision
-from memory.models.graph import Entity, EntityMerge, Relation
+from memory.graph.models import Entity, EntityMerge, Relation
 from memory.models.insight import Anomaly, Reflection
 from memory.core.memories import EMBEDDING_DIMENSIONS, Layer, Memory, Source, content_hash
 from memory.models.session import Session

@@ -3,7 +3,7 @@
 from memory.tasks.analysis import analyze_decision, detect_anomalies
 from memory.tasks.context import rebuild_context_cache
 from memory.enrichment.tasks import embed_batch, extract_topics, update_embeddings
-from memory.tasks.graph import (
+from memory.graph.tasks import (
     detect_communities,
     extract_graph_lazy,
     process_graph_extraction_queue,

@@ -58,5 +58,5 @@ def test_every_memory_task_is_in_the_catalog():
     paths = {t.module_path for t in catalog()}
     for name in ("memory.enrichment.tasks.extract_topics", "memory.enrichment.tasks.update_embeddings",
                  "memory.tasks.analysis.analyze_decision", "memory.tasks.analysis.detect_anomalies",
-                 "memory.tasks.graph.update_graph_batch", "memory.tasks.maintenance.apply_memory_decay"):
+                 "memory.graph.tasks.update_graph_batch", "memory.tasks.maintenance.apply_memory_decay"):
         assert name in paths

@@ -11,10 +11,10 @@ from jobs.defaults import seed_schedules
 from jobs.models import JobRun, Schedule
 from memory.models import Entity, EntityMerge, Memory, Project, Relation
 from memory.providers.text_generation import ProviderError, get_text_generator
-from memory.services import graph_extraction
-from memory.services.communities import detect_communities, detect_stale_communities
-from memory.services.entity_resolution import resolve_entities
-from memory.services.graph_extraction import (
+from memory.graph import extraction as graph_extraction
+from memory.graph.communities import detect_communities, detect_stale_communities
+from memory.graph.entity_resolution import resolve_entities
+from memory.graph.extraction import (
     CLAIM_LEASE,
     claim_next,
     extract_graph,

@@ -9,9 +9,9 @@ from jobs import RunStatus
 from jobs.models import JobRun
 from memory.models import Entity, Memory, Project, Relation, content_hash
 from memory.providers.text_generation import get_text_generator
-from memory.services import graph_extraction
-from memory.services.communities import detect_communities
-from memory.services.graph_extraction import claim, claim_next, extract_graph, process_extraction_queue
+from memory.graph import extraction as graph_extraction
+from memory.graph.communities import detect_communities
+from memory.graph.extraction import claim, claim_next, extract_graph, process_extraction_queue
 from memory.core.recording import change_memory
 from memory.tasks import extract_graph_lazy, process_graph_extraction_queue, resolve_entities_batch, update_graph_batch
 from tests.memory.factories import make_memory, make_project, make_workspace
@@ -68,7 +68,7 @@ def test_the_extraction_queue_reads_only_memories_never_extracted_through_a_real
     assert list(Memory.objects.graph_stale()) == [changed]
     assert ("Erin", "works_at", "Globex") in facts(project)
     # The project's communities follow at once, in a chained run.
-    detection = JobRun.objects.get(task_path="memory.tasks.graph.detect_communities")
+    detection = JobRun.objects.get(task_path="memory.graph.tasks.detect_communities")
     assert detection.parent_id == run.pk and detection.status == RunStatus.SUCCEEDED
     assert not Entity.objects.filter(project=project, canonical__isnull=True, community__isnull=True).exists()
     assert versions(project)[0] == versions(project)[1]

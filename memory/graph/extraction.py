@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from memory.models import Entity, Memory, Relation, content_hash
 from memory.providers.text_generation import ProviderError, get_text_generator
-from memory.services.communities import lock_graph, mark_graph_changed
+from memory.graph.communities import lock_graph, mark_graph_changed
 
 logger = logging.getLogger("memory.graph")
 

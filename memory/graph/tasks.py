@@ -5,7 +5,8 @@ from django.tasks import task
 from jobs import LOW_PRIORITY, RetryPolicy
 
 from memory.models import Memory, Project
-from memory.services import communities, entity_resolution, graph_extraction
+from memory.graph import communities, entity_resolution
+from memory.graph import extraction as graph_extraction
 
 SKIPPED = {"skipped": "missing"}
 CLAIMED = {"skipped": "claimed"}

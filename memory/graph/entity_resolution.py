@@ -9,7 +9,7 @@ from rapidfuzz.process import cdist
 
 from memory.models import Entity, EntityMerge, Relation
 from memory.providers.embeddings import get_embedding_provider
-from memory.services.communities import lock_graph, mark_graph_changed
+from memory.graph.communities import lock_graph, mark_graph_changed
 
 logger = logging.getLogger("memory.graph")
 
