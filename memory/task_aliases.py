@@ -15,4 +15,8 @@ MOVED_TASKS = {
     "memory.tasks.graph.resolve_entities_batch": "memory.graph.tasks.resolve_entities_batch",
     "memory.tasks.graph.resolve_entities_weekly": "memory.graph.tasks.resolve_entities_weekly",
     "memory.tasks.graph.update_graph_batch": "memory.graph.tasks.update_graph_batch",
+    "memory.tasks.analysis.analyze_decision": "memory.insights.analysis_tasks.analyze_decision",
+    "memory.tasks.analysis.detect_anomalies": "memory.insights.analysis_tasks.detect_anomalies",
+    "memory.tasks.reflection.generate_reflection_for_project": "memory.insights.tasks.generate_reflection_for_project",
+    "memory.tasks.reflection.schedule_reflections": "memory.insights.tasks.schedule_reflections",
 }

@@ -1,6 +1,6 @@
-from memory.models.decision import Decision
+from memory.insights.decision import Decision
 from memory.graph.models import Entity, EntityMerge, Relation
-from memory.models.insight import Anomaly, Reflection
+from memory.insights.models import Anomaly, Reflection
 from memory.core.memories import EMBEDDING_DIMENSIONS, Layer, Memory, Source, content_hash
 from memory.models.session import Session
 from memory.core.tenancy import Membership, Project, Workspace

@@ -1,6 +1,6 @@
 """The memory job catalog: thin tasks (ids in, a service call, progress out)."""
 
-from memory.tasks.analysis import analyze_decision, detect_anomalies
+from memory.insights.analysis_tasks import analyze_decision, detect_anomalies
 from memory.tasks.context import rebuild_context_cache
 from memory.enrichment.tasks import embed_batch, extract_topics, update_embeddings
 from memory.graph.tasks import (
@@ -12,7 +12,7 @@ from memory.graph.tasks import (
     update_graph_batch,
 )
 from memory.tasks.maintenance import aggregate_memory, apply_memory_decay, cleanup_sessions, prune_old_memories
-from memory.tasks.reflection import generate_reflection_for_project, schedule_reflections
+from memory.insights.tasks import generate_reflection_for_project, schedule_reflections
 
 __all__ = [
     "aggregate_memory",

@@ -9,7 +9,7 @@ from jobs import RunStatus
 from jobs.definitions import catalog
 from jobs.models import JobRun
 from memory.models import Anomaly, Decision
-from memory.services.anomalies import detect_anomalies, robust_z
+from memory.insights.anomalies import detect_anomalies, robust_z
 from memory.tasks import analyze_decision
 from tests.memory.factories import make_memory, make_project, make_workspace
 
@@ -57,6 +57,6 @@ def test_an_hourly_spike_becomes_an_anomaly():
 def test_every_memory_task_is_in_the_catalog():
     paths = {t.module_path for t in catalog()}
     for name in ("memory.enrichment.tasks.extract_topics", "memory.enrichment.tasks.update_embeddings",
-                 "memory.tasks.analysis.analyze_decision", "memory.tasks.analysis.detect_anomalies",
+                 "memory.insights.analysis_tasks.analyze_decision", "memory.insights.analysis_tasks.detect_anomalies",
                  "memory.graph.tasks.update_graph_batch", "memory.tasks.maintenance.apply_memory_decay"):
         assert name in paths

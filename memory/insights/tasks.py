@@ -5,7 +5,7 @@ from django.tasks import task
 from jobs import RetryPolicy
 
 from memory.models import Project
-from memory.services import reflections
+from memory.insights import reflections
 
 
 @task(queue_name="analytics", retry=RetryPolicy.exponential(2, base=60), kind="analysis")

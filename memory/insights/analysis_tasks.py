@@ -5,7 +5,8 @@ from django.tasks import task
 from jobs import LOW_PRIORITY, RetryPolicy
 
 from memory.models import Decision
-from memory.services import anomalies, decisions
+from memory.insights import anomalies
+from memory.insights import decision_analysis as decisions
 
 
 @task(queue_name="analytics", retry=RetryPolicy.exponential(2, base=60), kind="analysis")
