@@ -1,11 +1,11 @@
 """The memory job catalog's periodic schedules (created by `manage.py jobs seed_schedules`)."""
 
 DEFAULT_SCHEDULES = [
-    {"name": "memory: apply decay", "task_path": "memory.tasks.maintenance.apply_memory_decay",
+    {"name": "memory: apply decay", "task_path": "memory.lifecycle.tasks.apply_memory_decay",
      "cron": "0 2 * * *", "timezone": "UTC", "description": "Strength fades by layer; expired memories leave."},
-    {"name": "memory: prune old episodic memories", "task_path": "memory.tasks.maintenance.prune_old_memories",
+    {"name": "memory: prune old episodic memories", "task_path": "memory.lifecycle.tasks.prune_old_memories",
      "cron": "0 3 * * *", "timezone": "UTC", "description": "Episodic only; MEMORY_RETENTION_DAYS (0 = off)."},
-    {"name": "memory: clean up sessions", "task_path": "memory.tasks.maintenance.cleanup_sessions",
+    {"name": "memory: clean up sessions", "task_path": "memory.lifecycle.tasks.cleanup_sessions",
      "cron": "0 * * * *", "timezone": "UTC", "description": "Idle sessions older than MEMORY_SESSION_IDLE_DAYS."},
     # The two graph schedules never take the same memory: one reads new memories (and chains a
     # community detection), the other keeps the extracted graph current and re-clusters what changed.
@@ -24,6 +24,6 @@ DEFAULT_SCHEDULES = [
      "cron": "5 * * * *", "timezone": "UTC", "description": "Hourly activity spikes and drops (robust z-score)."},
     {"name": "memory: schedule reflections", "task_path": "memory.insights.tasks.schedule_reflections",
      "cron": "15 * * * *", "timezone": "UTC", "description": "Reflect on projects with new episodic memories."},
-    {"name": "memory: aggregate episodes", "task_path": "memory.tasks.maintenance.aggregate_memory",
+    {"name": "memory: aggregate episodes", "task_path": "memory.lifecycle.tasks.aggregate_memory",
      "cron": "0 2 * * *", "timezone": "UTC", "description": "Yesterday's recurring episodes become semantic memories."},
 ]

@@ -19,4 +19,8 @@ MOVED_TASKS = {
     "memory.tasks.analysis.detect_anomalies": "memory.insights.analysis_tasks.detect_anomalies",
     "memory.tasks.reflection.generate_reflection_for_project": "memory.insights.tasks.generate_reflection_for_project",
     "memory.tasks.reflection.schedule_reflections": "memory.insights.tasks.schedule_reflections",
+    "memory.tasks.maintenance.aggregate_memory": "memory.lifecycle.tasks.aggregate_memory",
+    "memory.tasks.maintenance.apply_memory_decay": "memory.lifecycle.tasks.apply_memory_decay",
+    "memory.tasks.maintenance.cleanup_sessions": "memory.lifecycle.tasks.cleanup_sessions",
+    "memory.tasks.maintenance.prune_old_memories": "memory.lifecycle.tasks.prune_old_memories",
 }

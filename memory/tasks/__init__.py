@@ -11,7 +11,7 @@ from memory.graph.tasks import (
     resolve_entities_weekly,
     update_graph_batch,
 )
-from memory.tasks.maintenance import aggregate_memory, apply_memory_decay, cleanup_sessions, prune_old_memories
+from memory.lifecycle.tasks import aggregate_memory, apply_memory_decay, cleanup_sessions, prune_old_memories
 from memory.insights.tasks import generate_reflection_for_project, schedule_reflections
 
 __all__ = [

@@ -58,5 +58,5 @@ def test_every_memory_task_is_in_the_catalog():
     paths = {t.module_path for t in catalog()}
     for name in ("memory.enrichment.tasks.extract_topics", "memory.enrichment.tasks.update_embeddings",
                  "memory.insights.analysis_tasks.analyze_decision", "memory.insights.analysis_tasks.detect_anomalies",
-                 "memory.graph.tasks.update_graph_batch", "memory.tasks.maintenance.apply_memory_decay"):
+                 "memory.graph.tasks.update_graph_batch", "memory.lifecycle.tasks.apply_memory_decay"):
         assert name in paths

@@ -9,8 +9,8 @@ from jobs import RunStatus
 from jobs.defaults import seed_schedules
 from jobs.models import JobRun, Schedule
 from memory.models import Layer, Memory, Session
-from memory.services.decay import apply_decay
-from memory.services.retention import cleanup_sessions, prune_old_memories
+from memory.lifecycle.decay import apply_decay
+from memory.lifecycle.retention import cleanup_sessions, prune_old_memories
 from memory.tasks import apply_memory_decay
 from tests.memory.factories import make_memory, make_project, make_workspace
 

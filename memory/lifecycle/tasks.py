@@ -5,7 +5,7 @@ from django.tasks import task
 from jobs import LOW_PRIORITY, RetryPolicy
 
 from memory.insights import aggregation
-from memory.services import decay, retention
+from memory.lifecycle import decay, retention
 
 
 @task(queue_name="memory", priority=LOW_PRIORITY, retry=RetryPolicy.exponential(2, base=60), kind="maintenance")
