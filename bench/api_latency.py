@@ -167,7 +167,7 @@ def main():
                 value = measure()
                 if not warm:
                     samples[name].append(value)
-        from memory.services.search import EF_SEARCH
+        from memory.search.hybrid import EF_SEARCH
 
         recall_queries = [rng.choice(base_texts) for _ in range(50)] + sentences(50, random.Random(9))
         recall_default = recall_at_10(project, recall_queries, 40)  # pgvector's default hnsw.ef_search

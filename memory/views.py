@@ -8,7 +8,7 @@ from django.db.models import Count, Q
 from django.shortcuts import render
 
 from memory.models import Entity, Memory, Project, Reflection, Relation, Topic
-from memory.services.search import hybrid_search
+from memory.search.hybrid import hybrid_search
 
 GRAPH_NODES = 40
 SVG_SIZE = 640

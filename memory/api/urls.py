@@ -1,6 +1,7 @@
 from django.urls import path
 
-from memory.api import search, sessions
+from memory.api import sessions
+from memory.search import api as search
 from memory.insights import api as decisions
 from memory.graph import api as graph
 from memory.enrichment import api as topics

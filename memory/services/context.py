@@ -6,7 +6,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.utils import timezone
 
 from memory.models import Memory, Source
-from memory.services.search import hybrid_search
+from memory.search.hybrid import hybrid_search
 
 CONTEXT_TTL = timedelta(minutes=5)
 CONTEXT_SIZE = 10

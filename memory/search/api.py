@@ -2,7 +2,7 @@
 
 from django.http import JsonResponse
 
-from memory.services.search import hybrid_search
+from memory.search.hybrid import hybrid_search
 from memory.core.api_auth import api_view
 from memory.core.api_forms import SearchForm
 from memory.core.api import memories_for, memory_json
