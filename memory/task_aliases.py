@@ -23,4 +23,5 @@ MOVED_TASKS = {
     "memory.tasks.maintenance.apply_memory_decay": "memory.lifecycle.tasks.apply_memory_decay",
     "memory.tasks.maintenance.cleanup_sessions": "memory.lifecycle.tasks.cleanup_sessions",
     "memory.tasks.maintenance.prune_old_memories": "memory.lifecycle.tasks.prune_old_memories",
+    "memory.tasks.context.rebuild_context_cache": "memory.sessions.tasks.rebuild_context_cache",
 }

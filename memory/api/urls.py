@@ -1,6 +1,6 @@
 from django.urls import path
 
-from memory.api import sessions
+from memory.sessions import api as sessions
 from memory.search import api as search
 from memory.insights import api as decisions
 from memory.graph import api as graph

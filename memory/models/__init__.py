@@ -2,7 +2,7 @@ from memory.insights.decision import Decision
 from memory.graph.models import Entity, EntityMerge, Relation
 from memory.insights.models import Anomaly, Reflection
 from memory.core.memories import EMBEDDING_DIMENSIONS, Layer, Memory, Source, content_hash
-from memory.models.session import Session
+from memory.sessions.models import Session
 from memory.core.tenancy import Membership, Project, Workspace
 from memory.core.tokens import ApiToken
 from memory.enrichment.topics import Topic

@@ -1,7 +1,7 @@
 """The memory job catalog: thin tasks (ids in, a service call, progress out)."""
 
 from memory.insights.analysis_tasks import analyze_decision, detect_anomalies
-from memory.tasks.context import rebuild_context_cache
+from memory.sessions.tasks import rebuild_context_cache
 from memory.enrichment.tasks import embed_batch, extract_topics, update_embeddings
 from memory.graph.tasks import (
     detect_communities,

@@ -7,7 +7,7 @@ from django.utils import timezone
 from memory.models import Layer, Session, Source
 from memory.providers.text_generation import ProviderError, TextGenerationConfig, get_text_generator
 from memory.core.recording import record_memory
-from memory.services.context import refresh_context
+from memory.sessions.context import refresh_context
 from memory.core.api import memory_json
 from memory.core.api_auth import api_view, json_body
 from memory.core.api_forms import MessageForm

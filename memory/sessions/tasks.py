@@ -5,7 +5,7 @@ from django.tasks import task
 from jobs import RetryPolicy
 
 from memory.models import Project
-from memory.services.context import rebuild_project_contexts
+from memory.sessions.context import rebuild_project_contexts
 
 
 @task(queue_name="memory", retry=RetryPolicy.none(), takes_context=True, kind="maintenance")
