@@ -1,1 +1,0 @@
-"""The synchronous JSON API of the memory domain (plain Django views, no framework)."""
