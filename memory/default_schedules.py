@@ -20,10 +20,10 @@ DEFAULT_SCHEDULES = [
     # Entity resolution runs per project: on demand (admin action) and weekly through this fan-out.
     {"name": "memory: resolve entities", "task_path": "memory.graph.tasks.resolve_entities_weekly",
      "cron": "0 4 * * 1", "timezone": "UTC", "description": "Weekly: merge entities that name the same thing."},
-    {"name": "memory: detect anomalies", "task_path": "memory.insights.analysis_tasks.detect_anomalies",
+    {"name": "memory: detect anomalies", "task_path": "memory.insights.tasks.detect_anomalies",
      "cron": "5 * * * *", "timezone": "UTC", "description": "Hourly activity spikes and drops (robust z-score)."},
     {"name": "memory: schedule reflections", "task_path": "memory.insights.tasks.schedule_reflections",
      "cron": "15 * * * *", "timezone": "UTC", "description": "Reflect on projects with new episodic memories."},
-    {"name": "memory: aggregate episodes", "task_path": "memory.lifecycle.tasks.aggregate_memory",
+    {"name": "memory: aggregate episodes", "task_path": "memory.insights.tasks.aggregate_memory",
      "cron": "0 2 * * *", "timezone": "UTC", "description": "Yesterday's recurring episodes become semantic memories."},
 ]

@@ -1,7 +1,5 @@
-"""The memory job catalog: thin tasks (ids in, a service call, progress out)."""
+"""The memory job catalog: thin tasks (ids in, a service call, progress out), from each capability package."""
 
-from memory.insights.analysis_tasks import analyze_decision, detect_anomalies
-from memory.sessions.tasks import rebuild_context_cache
 from memory.enrichment.tasks import embed_batch, extract_topics, update_embeddings
 from memory.graph.tasks import (
     detect_communities,
@@ -11,8 +9,15 @@ from memory.graph.tasks import (
     resolve_entities_weekly,
     update_graph_batch,
 )
-from memory.lifecycle.tasks import aggregate_memory, apply_memory_decay, cleanup_sessions, prune_old_memories
-from memory.insights.tasks import generate_reflection_for_project, schedule_reflections
+from memory.insights.tasks import (
+    aggregate_memory,
+    analyze_decision,
+    detect_anomalies,
+    generate_reflection_for_project,
+    schedule_reflections,
+)
+from memory.lifecycle.tasks import apply_memory_decay, cleanup_sessions, prune_old_memories
+from memory.sessions.tasks import rebuild_context_cache
 
 __all__ = [
     "aggregate_memory",

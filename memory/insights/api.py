@@ -4,7 +4,7 @@ from django.db import transaction
 from django.http import JsonResponse
 
 from memory.models import Decision
-from memory.insights.analysis_tasks import analyze_decision
+from memory.insights.tasks import analyze_decision
 from memory.core.api_auth import api_view, json_body
 from memory.core.api_forms import DecisionForm
 from memory.core.api import iso

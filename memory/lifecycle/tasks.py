@@ -4,7 +4,6 @@ from django.tasks import task
 
 from jobs import LOW_PRIORITY, RetryPolicy
 
-from memory.insights import aggregation
 from memory.lifecycle import decay, retention
 
 
@@ -25,8 +24,3 @@ def cleanup_sessions():
     """Delete idle sessions."""
     return {"deleted": retention.cleanup_sessions()}
 
-
-@task(queue_name="memory", priority=LOW_PRIORITY, retry=RetryPolicy.exponential(2, base=60), kind="maintenance")
-def aggregate_memory():
-    """Turn yesterday's recurring episodes into semantic memories."""
-    return aggregation.aggregate_memories()

@@ -57,6 +57,6 @@ def test_an_hourly_spike_becomes_an_anomaly():
 def test_every_memory_task_is_in_the_catalog():
     paths = {t.module_path for t in catalog()}
     for name in ("memory.enrichment.tasks.extract_topics", "memory.enrichment.tasks.update_embeddings",
-                 "memory.insights.analysis_tasks.analyze_decision", "memory.insights.analysis_tasks.detect_anomalies",
+                 "memory.insights.tasks.analyze_decision", "memory.insights.tasks.detect_anomalies",
                  "memory.graph.tasks.update_graph_batch", "memory.lifecycle.tasks.apply_memory_decay"):
         assert name in paths
