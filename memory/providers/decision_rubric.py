@@ -4,7 +4,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memory.providers.text_generation import Assessment
+from memory.providers.generation_interface import Assessment
 
 
 @dataclass(frozen=True)

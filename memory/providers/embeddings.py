@@ -3,43 +3,22 @@
 import functools
 import threading
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
 
-import numpy as np
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+# The interface lives apart so the providers built here can import it without importing this module.
+from memory.providers.embedding_interface import (  # noqa: F401 - re-exported: callers import them from here
+    EmbeddingError,
+    EmbeddingProvider,
+    ProviderUnavailable,
+    normalize_rows,
+)
 
 PROVIDERS = ("local", "openai", "ollama")
 DEFAULT_BATCH_SIZE = 32
 DEFAULT_DIMENSIONS = 384
 DEFAULT_TIMEOUT_SECONDS = 30.0
-
-
-@runtime_checkable
-class EmbeddingProvider(Protocol):
-    """Turn texts into unit-length float32 vectors of a fixed width."""
-
-    model_id: str
-    dimensions: int
-
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Return an array of shape (len(texts), dimensions), one L2-normalised row per text."""
-        ...
-
-
-class ProviderUnavailable(ImproperlyConfigured):
-    """The configured provider cannot be built: a missing package, model file or setting."""
-
-
-class EmbeddingError(RuntimeError):
-    """A provider failed to embed: an HTTP error, an unreadable answer or a vector of the wrong width."""
-
-
-def normalize_rows(vectors: np.ndarray) -> np.ndarray:
-    """Return float32 rows scaled to unit length (zero rows stay zero)."""
-    vectors = np.asarray(vectors, dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.maximum(norms, 1e-12)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from memory.providers.embeddings import EmbeddingError, ProviderUnavailable, normalize_rows
+from memory.providers.embedding_interface import EmbeddingError, ProviderUnavailable, normalize_rows
 from memory.providers.http_json import HttpStatusError, Unreachable, post_json
 
 

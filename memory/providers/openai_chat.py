@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from memory.providers.decision_rubric import RUBRIC
 from memory.providers.http_json import HttpStatusError, Unreachable, post_json
-from memory.providers.text_generation import Answer, Assessment, ProviderError, Reflection, Summary, Triple
+from memory.providers.generation_interface import Answer, Assessment, ProviderError, Reflection, Summary, Triple
 
 # Enough for a day of chat in one prompt while staying inside an 8k-token context window.
 MAX_INPUT_CHARS = 24_000

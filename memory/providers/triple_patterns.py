@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from memory.providers.sentences import split_sentences
-from memory.providers.text_generation import Triple
+from memory.providers.generation_interface import Triple
 
 
 def _character_class(predicate) -> str:
