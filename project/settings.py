@@ -6,6 +6,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+# Each app keeps its settings' types and defaults in one place; here the environment overrides them.
+from jobs.conf import JobsSettings
+from memory.conf import MemorySettings
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -183,40 +187,39 @@ elif not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 
 # --- jobs ----------------------------------------------------------------------------------
 
-JOBS_QUEUES = env_list(
-    "JOBS_QUEUES", ["default", "topics", "embeddings", "analytics", "graphs", "memory", "maintenance"]
-)
-JOBS_LANES = ["high", "normal", "low"]
-JOBS_RESULT_MAX_BYTES = env_int("JOBS_RESULT_MAX_BYTES", 65536, minimum=256)
-JOBS_HEARTBEAT_SECONDS = env_float("JOBS_HEARTBEAT_SECONDS", 2.0, minimum=0.1)
-JOBS_WORKER_TIMEOUT_SECONDS = env_float("JOBS_WORKER_TIMEOUT_SECONDS", 15.0, minimum=1.0)
-JOBS_CANCEL_GRACE_SECONDS = env_float("JOBS_CANCEL_GRACE_SECONDS", 10.0, minimum=0.0)
-JOBS_SHUTDOWN_GRACE_SECONDS = env_float("JOBS_SHUTDOWN_GRACE_SECONDS", 30.0, minimum=0.0)
-JOBS_DISPATCH_GRACE_SECONDS = env_float("JOBS_DISPATCH_GRACE_SECONDS", 5.0, minimum=0.0)
-JOBS_SCHEDULER_MISFIRE_GRACE_SECONDS = env_float("JOBS_SCHEDULER_MISFIRE_GRACE_SECONDS", 10.0, minimum=0.0)
-JOBS_HOUSEKEEPING_SECONDS = env_float("JOBS_HOUSEKEEPING_SECONDS", 2.0, minimum=0.1)
-JOBS_PROGRESS_INTERVAL_SECONDS = env_float("JOBS_PROGRESS_INTERVAL_SECONDS", 0.25, minimum=0.0)
-JOBS_LIVE_EVENT_INTERVAL_SECONDS = env_float("JOBS_LIVE_EVENT_INTERVAL_SECONDS", 0.2, minimum=0.0)
-JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 30, minimum=0)
-JOBS_RQ_RESULT_TTL = env_int("JOBS_RQ_RESULT_TTL", 600, minimum=0)
+JOBS_QUEUES = env_list("JOBS_QUEUES", JobsSettings.QUEUES)
+JOBS_LANES = list(JobsSettings.LANES)
+JOBS_RESULT_MAX_BYTES = env_int("JOBS_RESULT_MAX_BYTES", JobsSettings.RESULT_MAX_BYTES, minimum=256)
+JOBS_HEARTBEAT_SECONDS = env_float("JOBS_HEARTBEAT_SECONDS", JobsSettings.HEARTBEAT_SECONDS, minimum=0.1)
+JOBS_WORKER_TIMEOUT_SECONDS = env_float("JOBS_WORKER_TIMEOUT_SECONDS", JobsSettings.WORKER_TIMEOUT_SECONDS, minimum=1.0)
+JOBS_CANCEL_GRACE_SECONDS = env_float("JOBS_CANCEL_GRACE_SECONDS", JobsSettings.CANCEL_GRACE_SECONDS, minimum=0.0)
+JOBS_SHUTDOWN_GRACE_SECONDS = env_float("JOBS_SHUTDOWN_GRACE_SECONDS", JobsSettings.SHUTDOWN_GRACE_SECONDS, minimum=0.0)
+JOBS_DISPATCH_GRACE_SECONDS = env_float("JOBS_DISPATCH_GRACE_SECONDS", JobsSettings.DISPATCH_GRACE_SECONDS, minimum=0.0)
+JOBS_SCHEDULER_MISFIRE_GRACE_SECONDS = env_float("JOBS_SCHEDULER_MISFIRE_GRACE_SECONDS", JobsSettings.SCHEDULER_MISFIRE_GRACE_SECONDS, minimum=0.0)
+JOBS_HOUSEKEEPING_SECONDS = env_float("JOBS_HOUSEKEEPING_SECONDS", JobsSettings.HOUSEKEEPING_SECONDS, minimum=0.1)
+JOBS_PROGRESS_INTERVAL_SECONDS = env_float("JOBS_PROGRESS_INTERVAL_SECONDS", JobsSettings.PROGRESS_INTERVAL_SECONDS, minimum=0.0)
+JOBS_LIVE_EVENT_INTERVAL_SECONDS = env_float("JOBS_LIVE_EVENT_INTERVAL_SECONDS", JobsSettings.LIVE_EVENT_INTERVAL_SECONDS, minimum=0.0)
+JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", JobsSettings.RETENTION_DAYS, minimum=0)
+JOBS_RQ_RESULT_TTL = env_int("JOBS_RQ_RESULT_TTL", JobsSettings.RQ_RESULT_TTL, minimum=0)
 
 # --- memory --------------------------------------------------------------------------------
 
-MEMORY_RETENTION_DAYS = env_int("MEMORY_RETENTION_DAYS", 0, minimum=0)  # episodic memories; 0 = keep
-MEMORY_SESSION_IDLE_DAYS = env_int("MEMORY_SESSION_IDLE_DAYS", 30, minimum=1)
-MEMORY_DECAY_FLOOR = env_float("MEMORY_DECAY_FLOOR", 0.05, minimum=0.0)
-MEMORY_EMBEDDINGS_PROVIDER = env_str("MEMORY_EMBEDDINGS_PROVIDER", "local")
-MEMORY_EMBEDDINGS_MODEL_DIR = env_str("MEMORY_EMBEDDINGS_MODEL_DIR", "")
-MEMORY_EMBEDDINGS_URL = env_str("MEMORY_EMBEDDINGS_URL", "")
-MEMORY_EMBEDDINGS_MODEL = env_str("MEMORY_EMBEDDINGS_MODEL", "")
-MEMORY_EMBEDDINGS_API_KEY = env_str("MEMORY_EMBEDDINGS_API_KEY", "")
-MEMORY_EMBEDDINGS_BATCH_SIZE = env_int("MEMORY_EMBEDDINGS_BATCH_SIZE", 32, minimum=1)
-MEMORY_EMBEDDINGS_TIMEOUT_SECONDS = env_float("MEMORY_EMBEDDINGS_TIMEOUT_SECONDS", 30.0, minimum=0.1)
-MEMORY_LLM_PROVIDER = env_str("MEMORY_LLM_PROVIDER", "local")
-MEMORY_LLM_URL = env_str("MEMORY_LLM_URL", "https://api.openai.com")
-MEMORY_LLM_MODEL = env_str("MEMORY_LLM_MODEL", "gpt-4o-mini")
-MEMORY_LLM_API_KEY = env_str("MEMORY_LLM_API_KEY", "")
-MEMORY_LLM_TIMEOUT_SECONDS = env_float("MEMORY_LLM_TIMEOUT_SECONDS", 60.0, minimum=0.1)
+MEMORY_RETENTION_DAYS = env_int("MEMORY_RETENTION_DAYS", MemorySettings.RETENTION_DAYS, minimum=0)  # episodic memories; 0 = keep
+MEMORY_SESSION_IDLE_DAYS = env_int("MEMORY_SESSION_IDLE_DAYS", MemorySettings.SESSION_IDLE_DAYS, minimum=1)
+MEMORY_DECAY_FLOOR = env_float("MEMORY_DECAY_FLOOR", MemorySettings.DECAY_FLOOR, minimum=0.0)
+MEMORY_EMBEDDINGS_PROVIDER = env_str("MEMORY_EMBEDDINGS_PROVIDER", MemorySettings.EMBEDDINGS_PROVIDER)
+MEMORY_EMBEDDINGS_MODEL_DIR = env_str("MEMORY_EMBEDDINGS_MODEL_DIR", MemorySettings.EMBEDDINGS_MODEL_DIR)
+MEMORY_EMBEDDINGS_URL = env_str("MEMORY_EMBEDDINGS_URL", MemorySettings.EMBEDDINGS_URL)
+MEMORY_EMBEDDINGS_MODEL = env_str("MEMORY_EMBEDDINGS_MODEL", MemorySettings.EMBEDDINGS_MODEL)
+MEMORY_EMBEDDINGS_API_KEY = env_str("MEMORY_EMBEDDINGS_API_KEY", MemorySettings.EMBEDDINGS_API_KEY)
+MEMORY_EMBEDDINGS_DIMENSIONS = env_int("MEMORY_EMBEDDINGS_DIMENSIONS", MemorySettings.EMBEDDINGS_DIMENSIONS, minimum=1)
+MEMORY_EMBEDDINGS_BATCH_SIZE = env_int("MEMORY_EMBEDDINGS_BATCH_SIZE", MemorySettings.EMBEDDINGS_BATCH_SIZE, minimum=1)
+MEMORY_EMBEDDINGS_TIMEOUT_SECONDS = env_float("MEMORY_EMBEDDINGS_TIMEOUT_SECONDS", MemorySettings.EMBEDDINGS_TIMEOUT_SECONDS, minimum=0.1)
+MEMORY_LLM_PROVIDER = env_str("MEMORY_LLM_PROVIDER", MemorySettings.LLM_PROVIDER)
+MEMORY_LLM_URL = env_str("MEMORY_LLM_URL", MemorySettings.LLM_URL)
+MEMORY_LLM_MODEL = env_str("MEMORY_LLM_MODEL", MemorySettings.LLM_MODEL)
+MEMORY_LLM_API_KEY = env_str("MEMORY_LLM_API_KEY", MemorySettings.LLM_API_KEY)
+MEMORY_LLM_TIMEOUT_SECONDS = env_float("MEMORY_LLM_TIMEOUT_SECONDS", MemorySettings.LLM_TIMEOUT_SECONDS, minimum=0.1)
 
 TASKS = {
     "default": {
@@ -265,7 +268,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
-        "jobs": {"handlers": ["console"], "level": env_str("JOBS_LOG_LEVEL", "INFO")},
+        "jobs": {"handlers": ["console"], "level": env_str("JOBS_LOG_LEVEL", JobsSettings.LOG_LEVEL)},
         "django.tasks": {"handlers": ["console"], "level": "WARNING"},
     },
 }

@@ -2,8 +2,7 @@
 
 import logging
 
-from django.conf import settings
-
+from memory.conf import memory_settings
 from memory.models import Memory
 from memory.providers.embeddings import EmbeddingError, get_embedding_provider
 
@@ -22,7 +21,7 @@ def embed_memories(memory_ids, provider=None, on_batch=None):
                                                                "embedding_model", "embedded_hash"))
     todo = [m for m in memories if m.needs_embedding(provider.model_id)]
     counts = {"success": 0, "failed": 0, "skipped": len(wanted) - len(todo)}
-    batch_size = getattr(settings, "MEMORY_EMBEDDINGS_BATCH_SIZE", 32)
+    batch_size = memory_settings.EMBEDDINGS_BATCH_SIZE
     # Longest first within the call: the provider pads per batch, so similar lengths travel together.
     todo.sort(key=lambda m: len(m.content), reverse=True)
     for start in range(0, len(todo), batch_size):

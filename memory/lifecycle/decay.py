@@ -2,10 +2,10 @@
 
 import logging
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from memory.conf import memory_settings
 from memory.models import Layer, Memory
 
 logger = logging.getLogger("memory.decay")
@@ -18,11 +18,10 @@ DEFAULT_DAILY_RATES = {
     Layer.SEMANTIC: 0.995,
     Layer.REFLECTIVE: 1.0,
 }
-DEFAULT_FLOOR = 0.05
 
 
 def daily_rates():
-    return {**DEFAULT_DAILY_RATES, **getattr(settings, "MEMORY_DECAY_RATES", {})}
+    return {**DEFAULT_DAILY_RATES, **memory_settings.DECAY_RATES}
 
 
 def apply_decay(now=None, floor=None):
@@ -32,7 +31,7 @@ def apply_decay(now=None, floor=None):
     row's strength_updated_at: running it hourly or weekly gives the same strength at a given time.
     """
     now = now or timezone.now()
-    floor = getattr(settings, "MEMORY_DECAY_FLOOR", DEFAULT_FLOOR) if floor is None else floor
+    floor = memory_settings.DECAY_FLOOR if floor is None else floor
     rates = daily_rates()
     decayed = 0
     with transaction.atomic():

@@ -3,9 +3,9 @@
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
+from memory.conf import memory_settings
 from memory.models import Layer, Memory, Session
 
 logger = logging.getLogger("memory.retention")
@@ -13,7 +13,7 @@ logger = logging.getLogger("memory.retention")
 
 def prune_old_memories(days=None, now=None):
     """Delete episodic memories older than MEMORY_RETENTION_DAYS (0 = off); return how many."""
-    days = getattr(settings, "MEMORY_RETENTION_DAYS", 0) if days is None else days
+    days = memory_settings.RETENTION_DAYS if days is None else days
     if not days:
         return 0
     cutoff = (now or timezone.now()) - timedelta(days=days)
@@ -24,7 +24,7 @@ def prune_old_memories(days=None, now=None):
 
 def cleanup_sessions(idle_days=None, now=None):
     """Delete sessions idle longer than MEMORY_SESSION_IDLE_DAYS; return how many."""
-    idle_days = getattr(settings, "MEMORY_SESSION_IDLE_DAYS", 30) if idle_days is None else idle_days
+    idle_days = memory_settings.SESSION_IDLE_DAYS if idle_days is None else idle_days
     cutoff = (now or timezone.now()) - timedelta(days=idle_days)
     deleted, _ = Session.objects.idle_since(cutoff).delete()
     return deleted

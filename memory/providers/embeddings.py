@@ -4,8 +4,9 @@ import functools
 import threading
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from memory.conf import memory_settings
 
 # The interface lives apart so the providers built here can import it without importing this module.
 from memory.providers.embedding_interface import (  # noqa: F401 - re-exported: callers import them from here
@@ -16,9 +17,6 @@ from memory.providers.embedding_interface import (  # noqa: F401 - re-exported: 
 )
 
 PROVIDERS = ("local", "openai", "ollama")
-DEFAULT_BATCH_SIZE = 32
-DEFAULT_DIMENSIONS = 384
-DEFAULT_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -38,14 +36,14 @@ class EmbeddingConfig:
     def from_settings(cls):
         """Read the settings now, so override_settings and pytest's settings fixture apply."""
         return cls(
-            provider=(getattr(settings, "MEMORY_EMBEDDINGS_PROVIDER", "local") or "local").strip().lower(),
-            model_dir=getattr(settings, "MEMORY_EMBEDDINGS_MODEL_DIR", "") or "",
-            url=getattr(settings, "MEMORY_EMBEDDINGS_URL", "") or "",
-            model=getattr(settings, "MEMORY_EMBEDDINGS_MODEL", "") or "",
-            api_key=getattr(settings, "MEMORY_EMBEDDINGS_API_KEY", "") or "",
-            batch_size=int(getattr(settings, "MEMORY_EMBEDDINGS_BATCH_SIZE", DEFAULT_BATCH_SIZE)),
-            dimensions=int(getattr(settings, "MEMORY_EMBEDDINGS_DIMENSIONS", DEFAULT_DIMENSIONS)),
-            timeout=float(getattr(settings, "MEMORY_EMBEDDINGS_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)),
+            provider=memory_settings.EMBEDDINGS_PROVIDER.strip().lower(),
+            model_dir=memory_settings.EMBEDDINGS_MODEL_DIR,
+            url=memory_settings.EMBEDDINGS_URL,
+            model=memory_settings.EMBEDDINGS_MODEL,
+            api_key=memory_settings.EMBEDDINGS_API_KEY,
+            batch_size=memory_settings.EMBEDDINGS_BATCH_SIZE,
+            dimensions=memory_settings.EMBEDDINGS_DIMENSIONS,
+            timeout=memory_settings.EMBEDDINGS_TIMEOUT_SECONDS,
         )
 
 

@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from memory.conf import memory_settings
 
 # The interface lives apart so the generators built here can import it without importing this module.
 from memory.providers.generation_interface import (  # noqa: F401 - re-exported: callers import them from here
@@ -18,9 +19,6 @@ from memory.providers.generation_interface import (  # noqa: F401 - re-exported:
 )
 
 PROVIDERS = ("local", "openai")
-DEFAULT_URL = "https://api.openai.com"
-DEFAULT_MODEL = "gpt-4o-mini"
-DEFAULT_TIMEOUT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -37,11 +35,11 @@ class TextGenerationConfig:
     def from_settings(cls):
         """Read the settings now, so override_settings and pytest's settings fixture apply."""
         config = cls(
-            provider=str(getattr(settings, "MEMORY_LLM_PROVIDER", "local")).strip().lower(),
-            url=str(getattr(settings, "MEMORY_LLM_URL", "") or DEFAULT_URL),
-            model=str(getattr(settings, "MEMORY_LLM_MODEL", "") or DEFAULT_MODEL),
-            api_key=str(getattr(settings, "MEMORY_LLM_API_KEY", "") or ""),
-            timeout=float(getattr(settings, "MEMORY_LLM_TIMEOUT_SECONDS", DEFAULT_TIMEOUT_SECONDS)),
+            provider=memory_settings.LLM_PROVIDER.strip().lower(),
+            url=memory_settings.LLM_URL,
+            model=memory_settings.LLM_MODEL,
+            api_key=memory_settings.LLM_API_KEY,
+            timeout=memory_settings.LLM_TIMEOUT_SECONDS,
         )
         if config.provider not in PROVIDERS:
             raise ImproperlyConfigured(

@@ -1,0 +1,58 @@
+"""Every JOBS_* setting with its type and default, in one place.
+
+Each attribute read goes to django.conf.settings at that moment, so override_settings and
+pytest's settings fixture apply; project/settings.py reads the environment with these defaults.
+"""
+
+from typing import ClassVar, get_type_hints
+
+from django.conf import settings
+
+
+class AppSettings:
+    """An app's settings: upper-case class attributes are the defaults, their annotations the types.
+
+    A setting that is missing, None, or a blank string takes the default (the environment gives
+    blank strings for unset optional values).
+    """
+
+    prefix: ClassVar[str] = ""
+
+    def __getattribute__(self, name):
+        if not name.isupper():
+            return object.__getattribute__(self, name)
+        cls = type(self)
+        default = getattr(cls, name)  # AttributeError: not a setting of this app
+        value = getattr(settings, cls.prefix + name, None)
+        if value is None or value == "":
+            return default
+        kind = get_type_hints(cls).get(name)
+        return kind(value) if kind in (int, float, str) else value
+
+    @classmethod
+    def defaults(cls):
+        """Every setting's full name and default."""
+        return {cls.prefix + name: getattr(cls, name) for name in dir(cls) if name.isupper()}
+
+
+class JobsSettings(AppSettings):
+    prefix = "JOBS_"
+
+    QUEUES: tuple = ("default", "topics", "embeddings", "analytics", "graphs", "memory", "maintenance")
+    LANES: tuple = ("high", "normal", "low")
+    RESULT_MAX_BYTES: int = 65536
+    HEARTBEAT_SECONDS: float = 2.0
+    WORKER_TIMEOUT_SECONDS: float = 15.0
+    CANCEL_GRACE_SECONDS: float = 10.0
+    SHUTDOWN_GRACE_SECONDS: float = 30.0
+    DISPATCH_GRACE_SECONDS: float = 5.0
+    SCHEDULER_MISFIRE_GRACE_SECONDS: float = 10.0
+    HOUSEKEEPING_SECONDS: float = 2.0
+    PROGRESS_INTERVAL_SECONDS: float = 0.25
+    LIVE_EVENT_INTERVAL_SECONDS: float = 0.2
+    RETENTION_DAYS: int = 30
+    RQ_RESULT_TTL: int = 600
+    LOG_LEVEL: str = "INFO"
+
+
+jobs_settings = JobsSettings()

@@ -1,0 +1,30 @@
+"""Every MEMORY_* setting with its type and default, in one place (read lazily: see jobs.conf)."""
+
+from types import MappingProxyType
+
+from jobs.conf import AppSettings
+
+
+class MemorySettings(AppSettings):
+    prefix = "MEMORY_"
+
+    RETENTION_DAYS: int = 0  # episodic memories older than this are pruned; 0 keeps them
+    SESSION_IDLE_DAYS: int = 30
+    DECAY_FLOOR: float = 0.05
+    DECAY_RATES: MappingProxyType = MappingProxyType({})  # per-layer daily rate overrides
+    EMBEDDINGS_PROVIDER: str = "local"
+    EMBEDDINGS_MODEL_DIR: str = ""
+    EMBEDDINGS_URL: str = ""
+    EMBEDDINGS_MODEL: str = ""
+    EMBEDDINGS_API_KEY: str = ""
+    EMBEDDINGS_BATCH_SIZE: int = 32
+    EMBEDDINGS_DIMENSIONS: int = 384  # the HTTP providers' expected width (the local model's is fixed)
+    EMBEDDINGS_TIMEOUT_SECONDS: float = 30.0
+    LLM_PROVIDER: str = "local"
+    LLM_URL: str = "https://api.openai.com"
+    LLM_MODEL: str = "gpt-4o-mini"
+    LLM_API_KEY: str = ""
+    LLM_TIMEOUT_SECONDS: float = 60.0
+
+
+memory_settings = MemorySettings()

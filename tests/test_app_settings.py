@@ -1,0 +1,59 @@
+"""Each app's settings: one object with the defaults, read lazily, every setting documented."""
+
+import re
+from pathlib import Path
+
+from jobs.conf import JobsSettings, jobs_settings
+from memory.conf import MemorySettings, memory_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_app_setting_is_in_the_readme_table():
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("### Environment variables"):]
+    documented = set(re.findall(r"`((?:JOBS|MEMORY)_[A-Z_]+)`", table))
+    names = set(JobsSettings.defaults()) | set(MemorySettings.defaults())
+    assert names - documented == set()
+
+
+def test_no_module_reads_an_app_setting_with_a_default_of_its_own():
+    offenders = []
+    for package in ("memory", "jobs"):
+        for path in (ROOT / package).rglob("*.py"):
+            if re.search(r"getattr\(\s*settings,\s*[\"'](?:MEMORY|JOBS)_", path.read_text()):
+                offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
+
+
+def test_the_settings_object_reads_the_current_settings(settings):
+    settings.MEMORY_RETENTION_DAYS = 12
+    settings.JOBS_RETENTION_DAYS = 3
+    assert (memory_settings.RETENTION_DAYS, jobs_settings.RETENTION_DAYS) == (12, 3)
+
+
+def test_a_missing_or_blank_setting_takes_the_default_and_values_get_the_declared_type(settings):
+    del settings.MEMORY_SESSION_IDLE_DAYS
+    settings.MEMORY_LLM_URL = ""
+    settings.MEMORY_EMBEDDINGS_BATCH_SIZE = "8"
+    assert memory_settings.SESSION_IDLE_DAYS == 30
+    assert memory_settings.LLM_URL == "https://api.openai.com"
+    assert memory_settings.EMBEDDINGS_BATCH_SIZE == 8
+
+
+def test_the_project_settings_default_to_the_app_defaults(monkeypatch):
+    import importlib
+
+    import project.settings
+
+    for name in [*JobsSettings.defaults(), *MemorySettings.defaults()]:
+        monkeypatch.delenv(name, raising=False)
+    fresh = importlib.reload(project.settings)
+    try:
+        for name, default in {**JobsSettings.defaults(), **MemorySettings.defaults()}.items():
+            if hasattr(fresh, name):
+                value = getattr(fresh, name)
+                assert (list(value) if isinstance(default, tuple) else value) == (
+                    list(default) if isinstance(default, tuple) else default), name
+    finally:
+        importlib.reload(project.settings)
