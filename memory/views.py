@@ -54,7 +54,7 @@ def memory_page(request):
     query = request.GET.get("q", "").strip()
     context = {"projects": projects, "project": project, "query": query}
     if project is not None:
-        memories = Memory.objects.visible_to(request.user).filter(project=project)
+        memories = Memory.objects.searchable_by(request.user).filter(project=project)
         context.update(
             hits=hybrid_search(memories, query, limit=10) if query else None,
             recent=memories.filter(~Q(layer="sensory"))[:10] if not query else None,

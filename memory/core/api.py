@@ -19,11 +19,16 @@ def iso(value):
     return value.isoformat() if value is not None else None
 
 
-def memories_for(user):
-    """The memories a user may see, without the embedding and search vector (only whether it is embedded)."""
+def without_vectors(memories):
+    """The memories without the embedding and search vector (only whether it is embedded)."""
     # The 384-float vector is the bulk of a row; the API never shows it, so it never leaves the database.
     embedded = ExpressionWrapper(Q(embedding__isnull=False), output_field=BooleanField())
-    return Memory.objects.visible_to(user).only(*FIELDS).annotate(embedded=embedded)
+    return memories.only(*FIELDS).annotate(embedded=embedded)
+
+
+def memories_for(user):
+    """The memories a user may see, as the API shows them."""
+    return without_vectors(Memory.objects.visible_to(user))
 
 
 def memory_json(memory):

@@ -1,10 +1,11 @@
 """Memories: what the team said, wrote and decided, with their embedding and search vector."""
 
 import hashlib
+from datetime import timedelta
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
@@ -39,9 +40,21 @@ def content_hash(text):
 GRAPH_STALE = models.Q(graph_extracted_at__isnull=False) & ~models.Q(graph_extracted_hash=models.F("content_hash"))
 
 
+# How long a claim keeps other extraction passes off a memory: longer than one extraction (the
+# generator's own timeout is 60 s by default). The claim of a worker that died simply runs out.
+GRAPH_CLAIM_LEASE = timedelta(minutes=10)
+
+
 class MemoryQuerySet(ScopedQuerySet):
     def unexpired(self, now=None):
         return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now or timezone.now()))
+
+    def searchable_by(self, user, now=None):
+        """What search may show a user: the memories of their workspaces that have not expired.
+
+        The memory page and the search API both start here.
+        """
+        return self.visible_to(user).unexpired(now)
 
     def expired(self, now=None):
         return self.filter(expires_at__lte=now or timezone.now())
@@ -61,6 +74,25 @@ class MemoryQuerySet(ScopedQuerySet):
         """Memories no extraction pass holds a live claim on."""
         return self.filter(models.Q(graph_claimed_until__isnull=True)
                            | models.Q(graph_claimed_until__lte=now or timezone.now()))
+
+    def claim_next_for_graph(self, now=None):
+        """Claim the oldest memory here no extraction pass holds; return it, or None if none is left.
+
+        Why a lease taken under SKIP LOCKED, one memory at a time: holding a row lock for the whole
+        extraction would keep a transaction open across the generator's HTTP call, blocking edits of
+        the memory and pinning a connection idle in transaction. So the row lock covers only the
+        claim: a concurrent pass skips the row being claimed right now instead of waiting for it (and
+        then taking it too), and afterwards skips it by its lease. One at a time rather than a whole
+        batch keeps each lease as short as one extraction and lets parallel passes share the queue.
+        """
+        now = now or timezone.now()
+        with transaction.atomic():
+            memory = (self.graph_unclaimed(now).order_by("created_at", "pk")
+                      .select_for_update(skip_locked=True, no_key=True).first())
+            if memory is not None:
+                memory.graph_claimed_until = now + GRAPH_CLAIM_LEASE
+                Memory.objects.filter(pk=memory.pk).update(graph_claimed_until=memory.graph_claimed_until)
+        return memory
 
 
 class Memory(models.Model):
@@ -124,6 +156,23 @@ class Memory(models.Model):
         if kwargs.get("update_fields") is not None and "content" in kwargs["update_fields"]:
             kwargs["update_fields"] = {*kwargs["update_fields"], "content_hash"}
         super().save(*args, **kwargs)
+
+    def claim_for_graph(self, now=None):
+        """Claim this memory for an extraction pass; return it freshly read, or None if it is gone or held."""
+        now = now or timezone.now()
+        with transaction.atomic():
+            # Waiting is fine here: the row lock is only ever held for a claim or a short write.
+            memory = Memory.objects.select_for_update(no_key=True).filter(pk=self.pk).first()
+            if memory is None or (memory.graph_claimed_until is not None and memory.graph_claimed_until > now):
+                return None
+            memory.graph_claimed_until = now + GRAPH_CLAIM_LEASE
+            Memory.objects.filter(pk=memory.pk).update(graph_claimed_until=memory.graph_claimed_until)
+        return memory
+
+    def release_graph_claim(self):
+        """Give up our claim (a claim that ran out and was retaken is left to its new holder)."""
+        Memory.objects.filter(pk=self.pk, graph_claimed_until=self.graph_claimed_until).update(
+            graph_claimed_until=None)
 
     def needs_embedding(self, model_id):
         return self.embedding is None or self.embedded_hash != self.content_hash or self.embedding_model != model_id

@@ -2,12 +2,12 @@
 
 import logging
 import re
-from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from memory.core.memories import GRAPH_CLAIM_LEASE
 from memory.models import Entity, Memory, Relation, content_hash
 from memory.providers.text_generation import ProviderError, get_text_generator
 from memory.graph.communities import lock_graph, mark_graph_changed
@@ -162,59 +162,15 @@ def extract_graph(memory):
             "relations_deleted": len(old_edges)}
 
 
-# How long a claim keeps other passes off a memory: longer than one extraction (the generator's
-# own timeout is 60 s by default). The claim of a worker that died simply runs out.
-CLAIM_LEASE = timedelta(minutes=10)
-
-
-def claim_next(memories, now=None):
-    """Claim the oldest memory of `memories` no other pass holds; return it, or None if none is left.
-
-    Why a lease taken under SKIP LOCKED, one memory at a time: holding a row lock for the whole
-    extraction would keep a transaction open across the generator's HTTP call, blocking edits of
-    the memory and pinning a connection idle in transaction. So the row lock covers only the
-    claim: a concurrent pass skips the row being claimed right now instead of waiting for it (and
-    then taking it too), and afterwards skips it by its lease. One at a time rather than a whole
-    batch keeps each lease as short as one extraction and lets parallel passes share the queue.
-    """
-    now = now or timezone.now()
-    with transaction.atomic():
-        memory = (memories.graph_unclaimed(now).order_by("created_at", "pk")
-                  .select_for_update(skip_locked=True, no_key=True).first())
-        if memory is not None:
-            memory.graph_claimed_until = now + CLAIM_LEASE
-            Memory.objects.filter(pk=memory.pk).update(graph_claimed_until=memory.graph_claimed_until)
-    return memory
-
-
-def claim(memory, now=None):
-    """Claim one memory; return it freshly read, or None if it is gone or another pass holds it."""
-    now = now or timezone.now()
-    with transaction.atomic():
-        # Waiting is fine here: the row lock is only ever held for a claim or a short write.
-        memory = Memory.objects.select_for_update(no_key=True).filter(pk=memory.pk).first()
-        if memory is None or (memory.graph_claimed_until is not None and memory.graph_claimed_until > now):
-            return None
-        memory.graph_claimed_until = now + CLAIM_LEASE
-        Memory.objects.filter(pk=memory.pk).update(graph_claimed_until=memory.graph_claimed_until)
-    return memory
-
-
-def release(memory):
-    """Give up our claim on a memory (a claim that ran out and was retaken is left to its new holder)."""
-    Memory.objects.filter(pk=memory.pk, graph_claimed_until=memory.graph_claimed_until).update(
-        graph_claimed_until=None)
-
-
 def extract_one(memory):
     """Claim, extract and release one memory; return the counts, or None if another pass holds it."""
-    memory = claim(memory)
+    memory = memory.claim_for_graph()
     if memory is None:
         return None
     try:
         return extract_graph(memory)
     finally:
-        release(memory)
+        memory.release_graph_claim()
 
 
 def extract_next(memories):
@@ -223,19 +179,19 @@ def extract_next(memories):
     Counts are None when the generator failed: the memory keeps its claim, so it waits out the lease
     before it is tried again and the rest of the queue goes on instead of failing on it every pass.
     """
-    memory = claim_next(memories)
+    memory = memories.claim_next_for_graph()
     if memory is None:
         return None
     try:
         counts = extract_graph(memory)
     except ProviderError:
-        logger.warning("graph: extraction of memory %s failed; retrying after %s", memory.pk, CLAIM_LEASE,
+        logger.warning("graph: extraction of memory %s failed; retrying after %s", memory.pk, GRAPH_CLAIM_LEASE,
                        exc_info=True)
         return memory, None
     except BaseException:
-        release(memory)
+        memory.release_graph_claim()
         raise
-    release(memory)
+    memory.release_graph_claim()
     return memory, counts
 
 

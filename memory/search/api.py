@@ -5,7 +5,8 @@ from django.http import JsonResponse
 from memory.search.hybrid import hybrid_search
 from memory.core.api_auth import api_view
 from memory.core.api_forms import SearchForm
-from memory.core.api import memories_for, memory_json
+from memory.core.api import memory_json, without_vectors
+from memory.models import Memory
 
 DEFAULT_LIMIT = 10
 
@@ -14,7 +15,7 @@ DEFAULT_LIMIT = 10
 def search(request):
     """Rank the visible, unexpired memories (optionally of one project) for the query `q`."""
     data = SearchForm(request.GET, user=request.user).validated()
-    memories = memories_for(request.user).unexpired()
+    memories = without_vectors(Memory.objects.searchable_by(request.user))
     if data["project"]:
         memories = memories.filter(project=data["project"])
     hits = hybrid_search(memories, data["q"], limit=data["limit"] or DEFAULT_LIMIT)

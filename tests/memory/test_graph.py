@@ -9,14 +9,13 @@ from django.utils import timezone
 from jobs import RunStatus
 from jobs.defaults import seed_schedules
 from jobs.models import JobRun, Schedule
+from memory.core.memories import GRAPH_CLAIM_LEASE
 from memory.models import Entity, EntityMerge, Memory, Project, Relation
 from memory.providers.text_generation import ProviderError, get_text_generator
 from memory.graph import extraction as graph_extraction
 from memory.graph.communities import detect_communities, detect_stale_communities
 from memory.graph.entity_resolution import resolve_entities
 from memory.graph.extraction import (
-    CLAIM_LEASE,
-    claim_next,
     extract_graph,
     normalize_name,
     process_extraction_queue,
@@ -133,12 +132,12 @@ def test_the_graph_queues_use_their_partial_indexes():
 @pytest.mark.django_db
 def test_a_live_claim_keeps_other_passes_off_and_a_lapsed_one_does_not():
     memory = make_memory(make_project(make_workspace()), "Alice works at Google.")
-    assert claim_next(Memory.objects.graph_pending()) == memory
-    assert claim_next(Memory.objects.graph_pending()) is None
+    assert Memory.objects.graph_pending().claim_next_for_graph() == memory
+    assert Memory.objects.graph_pending().claim_next_for_graph() is None
     assert process_extraction_queue()["memories"] == 0
     # The worker holding it died: once the lease runs out another pass takes it.
-    later = timezone.now() + CLAIM_LEASE + timedelta(seconds=1)
-    assert claim_next(Memory.objects.graph_pending(), now=later) == memory
+    later = timezone.now() + GRAPH_CLAIM_LEASE + timedelta(seconds=1)
+    assert Memory.objects.graph_pending().claim_next_for_graph(now=later) == memory
 
 
 @pytest.mark.django_db
@@ -328,7 +327,7 @@ def test_graph_writes_do_not_wait_for_open_transactions_that_insert_rows_pointin
             cursor.execute(f"SELECT 1 FROM {Memory._meta.db_table} WHERE id = %s FOR KEY SHARE", [memory.pk])
         with connection.cursor() as cursor:
             cursor.execute("SET lock_timeout = '2s'")  # a wait would fail the test instead of hanging it
-        assert claim_next(Memory.objects.filter(pk=memory.pk)) is not None
+        assert Memory.objects.filter(pk=memory.pk).claim_next_for_graph() is not None
         assert extract_graph(memory)["relations_created"] >= 1
         assert detect_communities(project) is not None
     finally:

@@ -11,7 +11,7 @@ from memory.models import Entity, Memory, Project, Relation, content_hash
 from memory.providers.text_generation import get_text_generator
 from memory.graph import extraction as graph_extraction
 from memory.graph.communities import detect_communities
-from memory.graph.extraction import claim, claim_next, extract_graph, process_extraction_queue
+from memory.graph.extraction import extract_graph, process_extraction_queue
 from memory.core.recording import change_memory
 from memory.tasks import extract_graph_lazy, process_graph_extraction_queue, resolve_entities_batch, update_graph_batch
 from tests.memory.factories import make_memory, make_project, make_workspace
@@ -31,7 +31,7 @@ def test_extract_graph_lazy_extracts_one_memory_through_a_real_worker(work):
     project = make_project(make_workspace())
     memory = make_memory(project, "Alice works at Google.")
     held = make_memory(project, "Bob works at Initech.")
-    claim(held)  # an extraction pass is reading it right now
+    held.claim_for_graph()  # an extraction pass is reading it right now
     run_id = extract_graph_lazy.enqueue(memory.pk).id
     held_id, missing_id = extract_graph_lazy.enqueue(held.pk).id, extract_graph_lazy.enqueue(0).id
     work()
@@ -141,12 +141,12 @@ def test_a_pass_skips_the_memory_another_pass_is_claiming_instead_of_waiting_for
     holder.start()
     try:
         assert locked.wait(30)
-        assert claim_next(Memory.objects.graph_pending()) == second
-        assert claim_next(Memory.objects.graph_pending()) is None  # second is claimed, oldest locked
+        assert Memory.objects.graph_pending().claim_next_for_graph() == second
+        assert Memory.objects.graph_pending().claim_next_for_graph() is None  # second is claimed, oldest locked
     finally:
         done.set()
         holder.join(30)
-    assert claim_next(Memory.objects.graph_pending()) == oldest
+    assert Memory.objects.graph_pending().claim_next_for_graph() == oldest
 
 
 def test_two_extraction_passes_at_once_never_read_the_same_memory(monkeypatch):

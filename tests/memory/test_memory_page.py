@@ -38,3 +38,20 @@ def test_a_member_sees_only_their_workspace():
     assert page.context["project"] == mine
     assert "secret note" not in page.content.decode() and "visible note" in page.content.decode()
     assert Client().get(reverse("memory:page")).status_code == 302
+
+
+def test_the_page_and_the_api_search_leave_expired_memories_out():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    member = make_outsider("member")
+    project = make_project(make_workspace("mine", member=member), "mine")
+    make_memory(project, "the backup volume is full", expires_at=timezone.now() - timedelta(days=1))
+    make_memory(project, "the backup ran fine")
+    client = Client()
+    client.force_login(member)
+    page = client.get(reverse("memory:page") + "?q=backup")
+    assert [hit.memory.content for hit in page.context["hits"]] == ["the backup ran fine"]
+    results = client.get(reverse("memory_api:search") + "?q=backup").json()["results"]
+    assert [result["memory"]["content"] for result in results] == ["the backup ran fine"]
