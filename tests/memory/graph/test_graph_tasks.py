@@ -15,7 +15,7 @@ from memory.graph.extraction import extract_graph, process_extraction_queue
 from memory.core.recording import change_memory
 from memory.tasks import extract_graph_lazy, process_graph_extraction_queue, resolve_entities_batch, update_graph_batch
 from tests.memory.factories import make_memory, make_project, make_workspace
-from tests.memory.test_graph import T0, facts, make_entity, relate
+from tests.memory.graph.test_graph import T0, facts, make_entity, relate
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

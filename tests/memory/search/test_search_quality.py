@@ -9,7 +9,7 @@ from memory.models import Memory
 from memory.enrichment.embedding import embed_memories
 from memory.search.hybrid import hybrid_search, text_ranking, vector_ranking
 from tests.memory.factories import make_memory, make_project, make_workspace
-from tests.memory.labelled_set import KNOWN_ITEM_QUERIES, MEMORIES, RECORDS, THEME_QUERIES
+from tests.memory.search.labelled_set import KNOWN_ITEM_QUERIES, MEMORIES, RECORDS, THEME_QUERIES
 
 pytestmark = pytest.mark.django_db
 
