@@ -4,6 +4,7 @@ from django.db import transaction
 
 from memory.models import Decision, Layer, Membership, Project, Source, Workspace
 from memory.core.recording import record_memory
+from memory.tasks import analyze_decision, process_graph_extraction_queue, schedule_reflections, update_graph_batch
 
 DEMO_MEMORIES = [
     "Alice Chen leads the Platform team at Acme Corp.",
@@ -52,8 +53,6 @@ def load_demo(owner=None):
             rationale="Because storage scales independently of the database host; the trade-off is egress cost.",
             owner=owner,
         )
-        from memory.tasks import analyze_decision, process_graph_extraction_queue, schedule_reflections, update_graph_batch
-
         analyze_decision.enqueue(decision.pk)
         # Run the periodic jobs once now instead of waiting for their schedules: extraction first,
         # then (same queue and lane, so after it) the clustering of what was extracted.

@@ -1,0 +1,1 @@
+"""Workspaces, projects and membership, memories, API tokens, and the memory API."""

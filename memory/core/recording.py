@@ -2,13 +2,12 @@
 
 from django.db import transaction
 
+from memory.enrichment.tasks import extract_topics, update_embeddings
 from memory.models import Memory
 
 
 def enqueue_enrichment(memory):
     """Enqueue topic extraction and embedding for a memory (dispatched when the transaction commits)."""
-    from memory.enrichment.tasks import extract_topics, update_embeddings
-
     extract_topics.enqueue(memory.pk)
     update_embeddings.enqueue(memory.pk)
 

@@ -1,0 +1,1 @@
+"""Topics and embeddings of new and changed memories."""

@@ -1,0 +1,1 @@
+"""The knowledge graph: entities, relations, extraction, entity resolution, communities."""

@@ -1,0 +1,1 @@
+"""Reflections, decisions and their analysis, anomalies, the aggregation of episodes."""

@@ -15,6 +15,8 @@ from memory.providers.embedding_interface import (  # noqa: F401 - re-exported: 
     ProviderUnavailable,
     normalize_rows,
 )
+from memory.providers.http_embeddings import OllamaEmbeddings, OpenAIEmbeddings
+from memory.providers.onnx_minilm import OnnxSentenceEmbedder
 
 PROVIDERS = ("local", "openai", "ollama")
 
@@ -66,14 +68,10 @@ def build_provider(config: EmbeddingConfig) -> EmbeddingProvider:
     if config.batch_size < 1:
         raise ImproperlyConfigured("MEMORY_EMBEDDINGS_BATCH_SIZE must be at least 1.")
     if config.provider == "local":
-        from memory.providers.onnx_minilm import OnnxSentenceEmbedder
-
         if config.model_dir:
             return OnnxSentenceEmbedder.from_directory(config.model_dir, batch_size=config.batch_size)
         return OnnxSentenceEmbedder.packaged(batch_size=config.batch_size)
     if config.provider in ("openai", "ollama"):
-        from memory.providers.http_embeddings import OllamaEmbeddings, OpenAIEmbeddings
-
         cls = OpenAIEmbeddings if config.provider == "openai" else OllamaEmbeddings
         return cls(
             url=config.url or cls.default_url,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from memory.providers.decision_rubric import assess_decision_record
+from memory.providers.embeddings import get_embedding_provider
 from memory.providers.keywords import distinct_phrases, extract_topics
 from memory.providers.sentences import Sentence, split_texts
 from memory.providers.generation_interface import Answer, Assessment, Embed, Reflection, Summary, Triple
@@ -198,7 +199,5 @@ def _candidate_sentences(texts: list[str]) -> list[Sentence]:
 
 
 def _embedding_provider_embed(texts: list[str]) -> np.ndarray:
-    """Embed with the configured embedding provider, imported on first use."""
-    from memory.providers.embeddings import get_embedding_provider
-
+    """Embed with the configured embedding provider, built on first use."""
     return get_embedding_provider().embed(texts)

@@ -17,6 +17,8 @@ from memory.providers.generation_interface import (  # noqa: F401 - re-exported:
     TextGenerator,
     Triple,
 )
+from memory.providers.local_text import LocalTextGenerator
+from memory.providers.openai_chat import OpenAIChatGenerator
 
 PROVIDERS = ("local", "openai")
 
@@ -54,9 +56,5 @@ def get_text_generator(embed: Embed | None = None) -> TextGenerator:
     """Build the generator the settings name; the local one embeds with embed or the embedding provider."""
     config = TextGenerationConfig.from_settings()
     if config.provider == "openai":
-        from memory.providers.openai_chat import OpenAIChatGenerator
-
         return OpenAIChatGenerator(config.url, config.model, api_key=config.api_key, timeout=config.timeout)
-    from memory.providers.local_text import LocalTextGenerator
-
     return LocalTextGenerator(embed=embed)

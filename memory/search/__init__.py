@@ -1,0 +1,1 @@
+"""Hybrid full-text + vector search over the memories a user may see."""

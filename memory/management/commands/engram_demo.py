@@ -3,6 +3,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from memory.demo import load_demo
+
 DEMO_USERNAME = "admin"
 DEMO_PASSWORD = "engram-demo"
 
@@ -11,8 +13,6 @@ class Command(BaseCommand):
     help = "Create the local demo superuser if it does not exist."
 
     def handle(self, *args, **options):
-        from memory.demo import load_demo
-
         users = get_user_model().objects
         admin = users.filter(username=DEMO_USERNAME).first()
         if admin is not None:
