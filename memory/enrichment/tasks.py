@@ -19,7 +19,7 @@ def extract_topics(memory_id):
     memory = Memory.objects.filter(pk=memory_id).select_related("project").first()
     if memory is None:
         return {"skipped": "missing"}
-    return {"topics": topics.extract_topics(memory)}
+    return {"topics": topics.assign_topics(memory)}
 
 
 @task(queue_name="embeddings", priority=HIGH_PRIORITY, retry=RetryPolicy.linear(3, 60, cap=60),

@@ -15,7 +15,7 @@ def _topic(memory, name, parent=None):
     return topic
 
 
-def extract_topics(memory, max_topics=MAX_TOPICS):
+def assign_topics(memory, max_topics=MAX_TOPICS):
     """Replace the memory's topics with its keyphrases; return their names.
 
     Every topic name is an exact substring of the memory. A phrase of several words hangs under

@@ -35,11 +35,11 @@ def test_a_recorded_memory_gets_topics_and_an_embedding_through_the_jobs(work):
 
 
 def test_multi_word_topics_hang_under_their_head_word():
-    from memory.enrichment.topic_extraction import extract_topics
+    from memory.enrichment.topic_extraction import assign_topics
 
     project = make_project(make_workspace())
     memory = make_memory(project, TEXT)
-    extract_topics(memory)
+    assign_topics(memory)
     for topic in memory.topics.exclude(parent=None):
         assert topic.name.split()[-1] == topic.parent.name and topic.parent.name in memory.content
         assert topic in Topic.objects.subtree(topic.parent)
@@ -84,10 +84,10 @@ def test_a_failing_provider_counts_the_batch_as_failed():
 
 
 def test_a_name_is_a_topic_of_its_own_not_a_kind_of_its_last_word():
-    from memory.enrichment.topic_extraction import extract_topics
+    from memory.enrichment.topic_extraction import assign_topics
 
     memory = make_memory(make_project(make_workspace()), "Alice Chen leads the Platform team at Acme Corp.")
-    names = extract_topics(memory)
+    names = assign_topics(memory)
     assert {"Alice Chen", "Acme Corp", "Platform team"} <= set(names)
     assert not {"Alice Chen leads", "Chen leads"} & set(names)
     topics = {topic.name: topic for topic in memory.topics.select_related("parent")}
