@@ -1,13 +1,21 @@
 """How the job admin pages show durations and links to runs."""
 
+from datetime import timedelta
+
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 
 
 def human_seconds(seconds):
-    """Format a duration for a table cell: 0.42s, 7.5s, 3m 05s, 2h 10m, 4d 3h."""
-    if seconds is None:
+    """Format a duration (seconds or a timedelta) for a table cell: 0.42s, 7.5s, 3m 05s, 2h 10m, 4d 3h.
+
+    The one duration format of the job pages: admin columns call it, templates use the
+    `duration` filter (`{% load jobs_format %}`).
+    """
+    if seconds is None or seconds == "":
         return "-"
+    if isinstance(seconds, timedelta):
+        seconds = seconds.total_seconds()
     seconds = max(0.0, float(seconds))
     if seconds < 10:
         return f"{seconds:.2g}s" if seconds < 1 else f"{seconds:.1f}s"

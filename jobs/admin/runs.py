@@ -16,6 +16,7 @@ from ..models import JobRun
 from ..paginator import EstimatedCountPaginator
 from ..retention import purge_finished_runs
 from ..status import RunStatus
+from .formatting import human_seconds
 
 STATUS_COLORS = {
     RunStatus.PENDING: "#8a8a8a", RunStatus.QUEUED: "#4a7bd0", RunStatus.SCHEDULED: "#7a5fc0",
@@ -30,19 +31,6 @@ def status_badge(status):
         'border-radius:9px;font-size:11px;white-space:nowrap">{}</span>',
         status, STATUS_COLORS.get(status, "#888"), RunStatus(status).label,
     )
-
-
-def _human(delta):
-    if delta is None:
-        return "-"
-    seconds = delta.total_seconds()
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 120:
-        return f"{seconds:.1f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.1f} min"
-    return f"{seconds / 3600:.1f} h"
 
 
 class TaskFilter(admin.SimpleListFilter):
@@ -186,11 +174,11 @@ class JobRunAdmin(admin.ModelAdmin):
 
     @admin.display(description="wait")
     def wait(self, run):
-        return _human(run.started_at - run.enqueued_at) if run.started_at else "-"
+        return human_seconds(run.started_at - run.enqueued_at) if run.started_at else "-"
 
     @admin.display(description="duration")
     def duration_display(self, run):
-        return _human(run.duration)
+        return human_seconds(run.duration)
 
     @admin.display(description="args")
     def args_json(self, run):
