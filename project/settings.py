@@ -199,6 +199,8 @@ JOBS_PROGRESS_INTERVAL_SECONDS = env_float("JOBS_PROGRESS_INTERVAL_SECONDS", 0.2
 JOBS_LIVE_EVENT_INTERVAL_SECONDS = env_float("JOBS_LIVE_EVENT_INTERVAL_SECONDS", 0.2, minimum=0.0)
 JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 30, minimum=0)
 JOBS_RQ_RESULT_TTL = env_int("JOBS_RQ_RESULT_TTL", 600, minimum=0)
+# Observability: /metrics accepts this bearer token (staff sessions always may); empty = staff only.
+JOBS_METRICS_TOKEN = env_str("JOBS_METRICS_TOKEN", "")
 
 # --- memory --------------------------------------------------------------------------------
 
