@@ -201,6 +201,8 @@ JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", 30, minimum=0)
 JOBS_RQ_RESULT_TTL = env_int("JOBS_RQ_RESULT_TTL", 600, minimum=0)
 # Observability: /metrics accepts this bearer token (staff sessions always may); empty = staff only.
 JOBS_METRICS_TOKEN = env_str("JOBS_METRICS_TOKEN", "")
+# The run API (/api/runs/) authenticates with the memory API's tokens and sessions.
+JOBS_API_AUTHENTICATORS = ["project.api_auth.token_or_session"]
 
 # --- memory --------------------------------------------------------------------------------
 
