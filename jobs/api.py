@@ -148,6 +148,7 @@ def run_summary(run):
         "parent": str(run.parent_id) if run.parent_id else None,
         "root": str(run.root_id) if run.root_id else None,
         "retry_of": str(run.retry_of_id) if run.retry_of_id else None,
+        "request_id": run.request_id or None,
     }
 
 
@@ -215,7 +216,7 @@ def _list_filters(params):
         errors["status"] = [f"Unknown status {unknown[0]!r}; one of {', '.join(RunStatus.values)}."]
     elif statuses:
         filters["status__in"] = statuses
-    for name, field in (("task", "task_path"), ("queue", "queue")):
+    for name, field in (("task", "task_path"), ("queue", "queue"), ("request_id", "request_id")):
         if params.get(name):
             filters[field] = params[name][:255]
     after = _datetime_param(params, "created_after", errors)

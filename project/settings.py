@@ -6,6 +6,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from .log_format import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -123,6 +125,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "project.request_id.RequestIdMiddleware",  # first: every later line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -263,13 +266,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 LOGIN_URL = "admin:login"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {
-        "jobs": {"handlers": ["console"], "level": env_str("JOBS_LOG_LEVEL", "INFO")},
-        "django.tasks": {"handlers": ["console"], "level": "WARNING"},
-    },
-}
+# LOG_FORMAT=json: one JSON object a line; plain: readable lines. Both carry run and request ids.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
+LOGGING = logging_config(LOG_FORMAT, jobs_level=env_str("JOBS_LOG_LEVEL", "INFO"))
