@@ -17,19 +17,31 @@ from jobs.samples import echo, fails_n_times, returns_42
 from memory.models import ApiToken
 from tests.users import make_operator, make_outsider, make_staff
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# Rolled-back tests, except where a run must really be dispatched (after commit) or worked on.
+pytestmark = pytest.mark.django_db
+committed = pytest.mark.django_db(transaction=True)
 
 ROLES = ["anonymous", "outsider", "staff", "viewer", "operator", "viewer_token", "operator_token", "bad_token"]
 
 
+class Cast(dict):
+    """The shared cast, each user made on first use (password hashing makes a user cost ~0.5 s)."""
+
+    MAKERS = {
+        "outsider": make_outsider,
+        "staff": lambda: make_staff("staff"),
+        "viewer": lambda: make_staff("viewer", perms=["jobs.view_jobrun"]),
+        "operator": make_operator,
+    }
+
+    def __missing__(self, role):
+        user = self[role] = self.MAKERS[role]()
+        return user
+
+
 @pytest.fixture
 def cast():
-    return {
-        "outsider": make_outsider(),
-        "staff": make_staff("staff"),
-        "viewer": make_staff("viewer", perms=["jobs.view_jobrun"]),
-        "operator": make_operator(),
-    }
+    return Cast()
 
 
 def client_for(role, cast):
@@ -191,6 +203,7 @@ def test_the_list_takes_a_bounded_number_of_queries(viewer, django_assert_max_nu
 # --- detail --------------------------------------------------------------------------------
 
 
+@committed
 def test_a_run_shows_its_attempts_with_timings_and_errors_progress_and_result(viewer, work):
     run_id = fails_n_times.enqueue("api", 1).id
     work()
@@ -211,6 +224,7 @@ def test_an_unknown_run_is_a_404(viewer):
 # --- enqueue -------------------------------------------------------------------------------
 
 
+@committed
 def test_posting_a_run_enqueues_a_catalog_task_with_validated_arguments(operator, cast, work):
     response = post(operator, reverse("jobs:api-runs"),
                     {"task": "jobs.samples.echo", "args": [1, "two"], "kwargs": {"three": 3}, "priority": 10})
@@ -224,6 +238,7 @@ def test_posting_a_run_enqueues_a_catalog_task_with_validated_arguments(operator
     assert JobRun.objects.get(pk=body["id"]).result == {"args": [1, "two"], "kwargs": {"three": 3}}
 
 
+@committed
 def test_a_delayed_run_waits_for_its_time(operator):
     body = post(operator, reverse("jobs:api-runs"), {"task": "jobs.samples.noop", "delay": 3600}).json()
     assert body["status"] == "scheduled"
@@ -274,6 +289,7 @@ def test_an_idempotency_key_replays_the_first_run_and_refuses_another_body(opera
     assert JobRun.objects.count() == 3 and IdempotencyKey.objects.count() == 2
 
 
+@committed
 def test_an_idempotency_key_that_lost_a_race_rolls_back_its_run(operator, cast, monkeypatch):
     """The unique constraint decides between two requests that both found no key."""
     from jobs import api
@@ -310,6 +326,7 @@ def test_cancelling_a_running_run_asks_it_to_stop(operator):
     assert body["outcome"] == "requested" and body["run"]["cancel_requested_at"]
 
 
+@committed
 def test_retrying_a_finished_run_enqueues_a_linked_copy_and_an_active_one_is_a_409(operator, cast, work):
     run_id = echo.enqueue("again").id
     assert post(operator, reverse("jobs:api-run-retry", args=[run_id])).status_code == 409
@@ -359,6 +376,7 @@ def test_fuzzed_run_ids_are_404s(viewer, operator):
 # --- the OpenAPI document ------------------------------------------------------------------
 
 
+@committed
 def test_the_openapi_document_describes_every_route_and_the_fields_returned(operator, work, client):
     response = client.get(reverse("jobs:api-openapi"))
     assert response.status_code == 200
