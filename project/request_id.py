@@ -13,6 +13,8 @@ HEADER = "X-Request-ID"
 ACCEPTED = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 
 logger = logging.getLogger("engram.request")
+# Probes and scrapes come every second or so: logged at DEBUG, or they would drown the rest.
+QUIET_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 
 
 def request_id_of(request):
@@ -34,8 +36,8 @@ class RequestIdMiddleware:
             response = self.get_response(request)
             response[HEADER] = request.request_id
             user = getattr(request, "user", None)
-            logger.info(
-                "%s %s %s", request.method, request.path, response.status_code,
+            logger.log(
+                logging.DEBUG if request.path in QUIET_PATHS else logging.INFO, "%s %s %s", request.method, request.path, response.status_code,
                 extra={"method": request.method, "path": request.path, "status": response.status_code,
                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                        "user_id": user.pk if user is not None and user.is_authenticated else None},

@@ -115,3 +115,14 @@ def test_a_line_logged_in_a_run_a_request_caused_carries_the_request_id(lines, w
     work()
     [line] = lines()
     assert line["request_id"] == "req-7" and line["run_id"] == str(run_id)
+
+
+def test_each_request_is_logged_once_with_its_id_and_probes_only_at_debug(client, caplog):
+    caplog.set_level(logging.DEBUG, logger="engram.request")
+    client.get("/api/runs/", HTTP_X_REQUEST_ID="req-9")
+    client.get("/healthz")
+    records = [r for r in caplog.records if r.name == "engram.request"]
+    assert [(r.levelno, r.getMessage()) for r in records] == [
+        (logging.INFO, "GET /api/runs/ 401"), (logging.DEBUG, "GET /healthz 200"),
+    ]
+    assert records[0].status == 401 and records[0].duration_ms >= 0
