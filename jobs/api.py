@@ -11,6 +11,7 @@ import functools
 import hashlib
 import json
 import math
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -39,6 +40,7 @@ DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 MAX_DELAY_SECONDS = 366 * 24 * 3600
 IDEMPOTENCY_HEADER = "Idempotency-Key"
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 SCHEMA_PATH = Path(__file__).with_name("openapi.json")
 
 
@@ -208,7 +210,9 @@ def _datetime_param(params, name, errors):
 
 
 def _list_filters(params):
-    errors = {}
+    errors = {name: ["Must not contain NUL characters."] for name, value in params.items() if "\x00" in value}
+    if errors:  # PostgreSQL text cannot hold one: the query would fail rather than find nothing
+        raise InvalidInput(errors)
     filters = {}
     statuses = [s for s in params.get("status", "").split(",") if s]
     unknown = [s for s in statuses if s not in RunStatus.values]
@@ -266,6 +270,8 @@ def _json_body(request):
         raise InvalidInput({"__all__": ["The body is not valid JSON."]}) from None
     if not isinstance(data, dict):
         raise InvalidInput({"__all__": ["The body must be a JSON object."]})
+    if "\\u0000" in json.dumps(data):  # PostgreSQL's jsonb cannot store a NUL character
+        raise InvalidInput({"__all__": ["The body must not contain NUL characters."]})
     return data
 
 
@@ -323,7 +329,7 @@ def _digest(data):
     return hashlib.sha256(json.dumps(canonical, sort_keys=True).encode()).hexdigest()
 
 
-def _replay(request, existing, digest):
+def _replay(existing, digest):
     if existing.request_digest != digest:
         return error(422, f"The {IDEMPOTENCY_HEADER} was used for a different request.")
     response = JsonResponse(run_detail(JobRun.objects.get(pk=existing.run_id)), status=200)
@@ -335,13 +341,13 @@ def enqueue_run(request):
     data = _json_body(request)
     task, args, kwargs, options = _enqueue_request(data)
     key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-    if len(key) > 255:
-        raise InvalidInput({IDEMPOTENCY_HEADER: ["At most 255 characters."]})
+    if key and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput({IDEMPOTENCY_HEADER: ["At most 255 visible ASCII characters."]})
     digest = _digest(data)
     if key:
         existing = IdempotencyKey.objects.filter(user=request.user, key=key).first()
         if existing is not None:
-            return _replay(request, existing, digest)
+            return _replay(existing, digest)
     try:
         with transaction.atomic():
             with triggered_by(user=request.user, trigger=Trigger.API):
@@ -350,7 +356,10 @@ def enqueue_run(request):
                 IdempotencyKey.objects.create(user=request.user, key=key, request_digest=digest, run_id=result.id)
     except IntegrityError:
         # A concurrent request with the same key won; its run stands, ours rolled back with the key.
-        return _replay(request, IdempotencyKey.objects.get(user=request.user, key=key), digest)
+        existing = IdempotencyKey.objects.filter(user=request.user, key=key).first() if key else None
+        if existing is None:
+            raise
+        return _replay(existing, digest)
     except (InvalidTask, TypeError) as exc:
         raise InvalidInput({"__all__": [str(exc)]}) from None
     response = JsonResponse(run_detail(JobRun.objects.get(pk=result.id)), status=201)

@@ -185,6 +185,7 @@ def test_the_list_pages_by_cursor_through_equal_timestamps(viewer):
     ({"created_before": "2026-13-45T00:00:00"}, "created_before"),
     ({"cursor": "bm90IGEgY3Vyc29y"}, "cursor"),
     ({"cursor": "%%%"}, "cursor"),
+    ({"task": "jobs.samples.noop\x00"}, "task"),
 ])
 def test_bad_list_parameters_are_400_with_field_errors(viewer, params, field):
     response = viewer.get(reverse("jobs:api-runs"), params)
@@ -258,6 +259,7 @@ def test_a_delayed_run_waits_for_its_time(operator):
     ({"task": "jobs.samples.noop", "priority": True}, "priority"),
     ({"task": "jobs.samples.noop", "delay": -1}, "delay"),
     ({"task": "jobs.samples.noop", "when": "now"}, "__all__"),
+    ({"task": "jobs.samples.echo", "args": ["nul\x00"]}, "__all__"),
 ])
 def test_bad_enqueue_input_is_400_with_field_errors_and_no_run(operator, body, field):
     response = post(operator, reverse("jobs:api-runs"), body)
@@ -290,6 +292,21 @@ def test_an_idempotency_key_replays_the_first_run_and_refuses_another_body(opera
 
 
 @committed
+@pytest.mark.parametrize("key", ["x" * 256, "two words", "caf\u00e9"])
+def test_a_malformed_idempotency_key_is_400(operator, key):
+    response = post(operator, reverse("jobs:api-runs"), {"task": "jobs.samples.noop"},
+                    HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 400 and "Idempotency-Key" in response.json()["errors"]
+
+
+@committed
+def test_a_unique_task_enqueued_twice_gives_the_active_run_back(operator):
+    body = {"task": "jobs.samples.unique_sleep", "args": ["k"]}
+    first, second = (post(operator, reverse("jobs:api-runs"), body, HTTP_IDEMPOTENCY_KEY=key) for key in "ab")
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["id"] == second.json()["id"] and JobRun.objects.count() == 1
+
+
 def test_an_idempotency_key_that_lost_a_race_rolls_back_its_run(operator, cast, monkeypatch):
     """The unique constraint decides between two requests that both found no key."""
     from jobs import api

@@ -190,3 +190,23 @@ def test_in_multiprocess_mode_a_scrape_adds_up_every_worker_process(subprocess_e
     parsed = samples(metrics.exposition(ledger=False).decode())
     assert value(parsed, "jobs_task_succeeded_total", task="jobs.samples.returns_42", queue="default") == 4
     assert value(parsed, "jobs_task_started_total", task="jobs.samples.returns_42", queue="default") == 4
+
+
+def test_every_ledger_query_of_a_scrape_reads_an_index_of_unfinished_runs():
+    """The scrape must stay cheap on a table of millions of finished runs."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from jobs.metrics.ledger import LedgerCollector
+
+    with CaptureQueriesContext(connection) as queries:
+        list(LedgerCollector().collect())
+    run_queries = [q["sql"] for q in queries.captured_queries if '"jobs_jobrun"' in q["sql"]]
+    assert len(run_queries) == 3  # runs by task and status, waiting runs per queue, the outbox
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny test tables: ask what an index can do
+        for sql in run_queries:
+            cursor.execute(f"EXPLAIN {sql}")
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            assert "jobs_run_unfinished_idx" in plan or "jobs_run_status_idx" in plan, plan
+            assert "Seq Scan on jobs_jobrun" not in plan, plan
