@@ -166,8 +166,11 @@ def test_domain_packages_register_series_through_the_same_layer(scrape):
 
             yield GaugeMetricFamily("engram_test_backlog", "A scrape-time domain gauge.", value=7)
 
-    metrics.register_collector(Ingested())
-    parsed = scrape()
+    collector = metrics.register_collector(Ingested())
+    try:
+        parsed = scrape()
+    finally:
+        metrics._collectors.remove(collector)  # the registry is process-wide; later scrapes need not see it
     assert value(parsed, "engram_test_documents_total", kind="pdf") >= 2
     assert value(parsed, "engram_test_backlog") == 7
 
