@@ -11,7 +11,7 @@ from django.test import Client
 from django.urls import get_resolver, reverse
 from django.utils import timezone
 
-from jobs.api import SCHEMA_PATH
+from jobs.api.views import SCHEMA_PATH
 from jobs.models import IdempotencyKey, JobRun
 from jobs.samples import echo, fails_n_times, returns_42
 from memory.models import ApiToken
@@ -309,7 +309,7 @@ def test_a_unique_task_enqueued_twice_gives_the_active_run_back(operator):
 
 def test_an_idempotency_key_that_lost_a_race_rolls_back_its_run(operator, cast, monkeypatch):
     """The unique constraint decides between two requests that both found no key."""
-    from jobs import api
+    from jobs.api import enqueue as api
 
     winner = JobRun.objects.get(pk=echo.enqueue(7).id)
     body = {"task": "jobs.samples.echo", "args": [7]}
