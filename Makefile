@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install chromium services-stop bench clean
+.PHONY: run test install chromium promtool services-stop bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then \
@@ -39,7 +39,16 @@ chromium:
 		|| { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }; \
 	fi
 
-test: $(STAMP) chromium
+# The alert rules are checked and unit-tested with Debian's promtool (package prometheus).
+promtool:
+	@if ! command -v promtool >/dev/null 2>&1; then \
+		echo "installing Debian's prometheus (promtool) for the alert rule tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus \
+		|| { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; }; \
+	fi
+
+test: $(STAMP) chromium promtool
 	$(PY) -m pytest
 
 bench: $(STAMP)

@@ -13,3 +13,4 @@ class JobsConfig(AppConfig):
         autodiscover_modules("tasks")
         from . import samples  # noqa: F401 - the sample tasks are part of the catalog
         from . import live  # noqa: F401 - publishes run signals to WebSocket watchers
+        from .metrics import receivers  # noqa: F401 - counts run signals for Prometheus

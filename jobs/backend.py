@@ -8,6 +8,7 @@ from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.tasks.signals import task_enqueued
 from django.utils import timezone
 
+from .correlation import request_id_for_new_run
 from .definitions import JobTask
 from .exceptions import InvalidArguments
 from .queues import lane_for_priority
@@ -158,6 +159,7 @@ def _new_run(task, args, kwargs, policy, who):
         enqueued_by=origin.get("user"),
         retry_of=origin.get("retry_of"),
         schedule=origin.get("schedule"),
+        request_id=request_id_for_new_run(parent),
         enqueued_at=timezone.now(),
     )
 

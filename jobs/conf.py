@@ -53,6 +53,8 @@ class JobsSettings(AppSettings):
     RETENTION_DAYS: int = 30
     RQ_RESULT_TTL: int = 600
     LOG_LEVEL: str = "INFO"
+    METRICS_TOKEN: str = ""
+    API_AUTHENTICATORS: tuple = ("jobs.api.auth.session_auth",)
 
 
 jobs_settings = JobsSettings()

@@ -10,6 +10,8 @@ from django.core.exceptions import ImproperlyConfigured
 from jobs.conf import JobsSettings
 from memory.conf import MemorySettings
 
+from .log_format import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -127,6 +129,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "project.request_id.RequestIdMiddleware",  # first: every later line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -201,6 +204,10 @@ JOBS_PROGRESS_INTERVAL_SECONDS = env_float("JOBS_PROGRESS_INTERVAL_SECONDS", Job
 JOBS_LIVE_EVENT_INTERVAL_SECONDS = env_float("JOBS_LIVE_EVENT_INTERVAL_SECONDS", JobsSettings.LIVE_EVENT_INTERVAL_SECONDS, minimum=0.0)
 JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", JobsSettings.RETENTION_DAYS, minimum=0)
 JOBS_RQ_RESULT_TTL = env_int("JOBS_RQ_RESULT_TTL", JobsSettings.RQ_RESULT_TTL, minimum=0)
+# Observability: /metrics accepts this bearer token (staff sessions always may); empty = staff only.
+JOBS_METRICS_TOKEN = env_str("JOBS_METRICS_TOKEN", JobsSettings.METRICS_TOKEN)
+# The run API (/api/runs/) authenticates with the memory API's tokens and sessions.
+JOBS_API_AUTHENTICATORS = ["project.api_auth.token_or_session"]
 
 # --- memory --------------------------------------------------------------------------------
 
@@ -262,13 +269,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 LOGIN_URL = "admin:login"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {
-        "jobs": {"handlers": ["console"], "level": env_str("JOBS_LOG_LEVEL", JobsSettings.LOG_LEVEL)},
-        "django.tasks": {"handlers": ["console"], "level": "WARNING"},
-    },
-}
+# LOG_FORMAT=json: one JSON object a line; plain: readable lines. Both carry run and request ids.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
+LOGGING = logging_config(LOG_FORMAT, jobs_level=env_str("JOBS_LOG_LEVEL", JobsSettings.LOG_LEVEL))

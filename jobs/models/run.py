@@ -138,6 +138,8 @@ class JobRun(models.Model):
                                  related_name="runs", db_index=False)
     unique_key = models.CharField(max_length=255, null=True, blank=True)
     trigger = models.CharField(max_length=10, choices=Trigger.choices, default=Trigger.API)
+    # The X-Request-ID of the web request that enqueued it (children inherit their parent's): logs join on it.
+    request_id = models.CharField(max_length=64, blank=True, default="")
     enqueued_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         db_index=False,
@@ -158,6 +160,7 @@ class JobRun(models.Model):
                 models.Index(fields=[name], name=f"jobs_run_{name}_idx", condition=models.Q(**{f"{name}__isnull": False}))
                 for name in ("parent", "root", "retry_of", "enqueued_by", "schedule")
             ],
+            models.Index(fields=["request_id"], name="jobs_run_request_idx", condition=~models.Q(request_id="")),
             # The outbox and reconciler scan only the few unfinished rows of a huge table.
             models.Index(
                 fields=["status_changed_at"], name="jobs_run_unfinished_idx",

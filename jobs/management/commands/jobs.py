@@ -1,5 +1,5 @@
 """manage.py jobs catalog|queues|enqueue|list|show|retry|cancel|dispatch|reconcile|pause|resume|scheduler|
-seed_schedules|housekeeping."""
+seed_schedules|housekeeping|health|metrics_server."""
 
 import json
 import time
@@ -51,6 +51,11 @@ class Command(BaseCommand):
         sub.add_parser("seed_schedules", help="create the platform's default schedules that are missing")
         p = sub.add_parser("scheduler", help="fire schedules, dispatch + reconcile; one active at a time")
         p.add_argument("--tick", type=float, default=1.0, help="longest wait between steps (seconds)")
+        p = sub.add_parser("health", help="the readiness checks of /readyz; exit 1 when one fails")
+        p.add_argument("--json", action="store_true", dest="as_json")
+        p = sub.add_parser("metrics_server", help="serve this machine's worker metrics (PROMETHEUS_MULTIPROC_DIR)")
+        p.add_argument("--port", type=int, required=True)
+        p.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args, action, **options):
         getattr(self, f"do_{action}")(**options)
@@ -190,6 +195,29 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: stop.set())
         self.stdout.write(f"scheduler: at most {tick:g}s between steps; the active one holds a Postgres advisory lock")
         Scheduler(tick=tick).run(stop)
+
+    def do_health(self, as_json, **options):
+        from jobs.health import as_json as health_json, run_checks
+
+        results = run_checks()
+        if as_json:
+            self.stdout.write(json.dumps(health_json(results), indent=2))
+        else:
+            self._table([("check", "status", "ms", "detail")] + [
+                (r.name, "ok" if r.ok else "FAIL", f"{r.latency_ms:.1f}", r.detail) for r in results
+            ])
+        if not all(r.ok for r in results):
+            raise SystemExit(1)
+
+    def do_metrics_server(self, port, host, **options):
+        from jobs.metrics.server import serve_metrics
+
+        try:
+            serve_metrics(host, port, ready=lambda url: self.stdout.write(f"serving worker metrics on {url}"))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        except KeyboardInterrupt:
+            pass
 
     def _table(self, rows):
         widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
@@ -32,7 +33,8 @@ class Command(BaseCommand):
             specs[f"worker-{number}"] = manage + ["rqworker", "--with-scheduler", *worker_queue_names()]
         # The scheduler fires schedules and also does what `jobs housekeeping` did (dispatch + reconcile).
         specs["scheduler"] = manage + ["jobs", "scheduler"]
-        children = {name: self._start(cmd) for name, cmd in specs.items()}
+        env = self._metrics_env()
+        children = {name: self._start(cmd, env) for name, cmd in specs.items()}
         self.stdout.write(self.style.SUCCESS(
             f"\nEngram is up:\n  web      http://{host}:{port}/\n  admin    http://{host}:{port}/admin/\n"
             f"  queues   http://{host}:{port}/admin/rq/\n  {workers} workers, scheduler; Ctrl-C stops everything.\n"
@@ -52,7 +54,7 @@ class Command(BaseCommand):
                         # A worker ends itself after a hard time limit or a forced cancel: replace it.
                         self.stderr.write(f"{name} exited with {proc.returncode}; restarting")
                         time.sleep(0.5)
-                        children[name] = self._start(specs[name])
+                        children[name] = self._start(specs[name], env)
                 time.sleep(0.5)
         finally:
             self._stop_all(children)
@@ -62,9 +64,21 @@ class Command(BaseCommand):
                 )
                 self.stdout.write(f"stopped embedded {', '.join(stopped) or 'services'}")
 
-    def _start(self, cmd):
+    def _metrics_env(self):
+        """Put every child in Prometheus' multiprocess mode, in a directory emptied now.
+
+        The web's /metrics then adds up the series of every worker on this machine. Stale files
+        from a previous start would add their old counts (and their dead processes) to the new ones.
+        """
+        metrics_dir = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or settings.VAR_DIR / "metrics")
+        metrics_dir.mkdir(parents=True, exist_ok=True)
+        for stale in metrics_dir.glob("*.db"):  # only prometheus-client's files, whatever else lives there
+            stale.unlink(missing_ok=True)
+        return dict(os.environ, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+
+    def _start(self, cmd, env):
         # Own process group: the terminal's Ctrl-C reaches us, and we stop the children in order.
-        return subprocess.Popen(cmd, start_new_session=True)
+        return subprocess.Popen(cmd, start_new_session=True, env=env)
 
     def _stop_all(self, children, timeout=None):
         timeout = timeout or settings.JOBS_SHUTDOWN_GRACE_SECONDS + 5
