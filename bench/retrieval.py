@@ -117,19 +117,29 @@ def print_quality(ranks):
 
 
 def tune(memories, questions, pk_of):
-    """Print R@10 / MRR of each fusion setting, from one pair of candidate lists per question."""
-    from memory.search import hybrid
+    """Print R@5 / R@10 / MRR per fusion setting and short-text discount, best R@10 last."""
+    from memory.search import fusion, hybrid
 
     cases = []
     for question in questions:
-        text = hybrid.text_ranking(memories, question.text)
-        vector = hybrid.vector_ranking(memories, question.text)
-        cases.append(({pk_of[i] for i in question.evidence}, text, vector))
-    for setting, fuse in hybrid.fusion_grid():
-        found = [first_hit([h.memory.pk for h in fuse(text, vector)[:DEPTH]], evidence)
-                 for evidence, text, vector in cases]
-        r5, r10, mrr = metrics(found)
-        print(f"tune {setting:40} R@5 {r5:.3f} R@10 {r10:.3f} MRR {mrr:.3f}")
+        text = {m.pk: m.rank for m in hybrid.text_ranking(memories, question.text)}
+        nearest = hybrid.vector_ranking(memories, question.text, limit=hybrid.VECTOR_CANDIDATES)
+        cases.append(({pk_of[i] for i in question.evidence}, text,
+                      [(m.pk, 1.0 - m.distance, len(m.content.split())) for m in nearest]))
+    settings = [("rrf", {"k": k, "text_weight": w}) for k in (1, 5, 10, 20, 60) for w in (0.3, 0.5, 0.7)]
+    settings += [("scores", {"text_weight": w}) for w in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
+    results = []
+    for short in (0.0, 1.0, 2.0, 4.0, 8.0):
+        for method, params in settings:
+            found = []
+            for evidence, text, nearest in cases:
+                vector = sorted(((pk, sim * words / (words + short)) for pk, sim, words in nearest),
+                                key=lambda item: -item[1])[:hybrid.CANDIDATES]
+                fused = fusion.fuse_scores({"text": text, "vector": dict(vector)}, method=method, **params)
+                found.append(first_hit(sorted(fused, key=lambda pk: (-fused[pk], pk))[:DEPTH], evidence))
+            results.append((metrics(found), f"short={short:g} {method} {params}"))
+    for (r5, r10, mrr), setting in sorted(results, key=lambda item: (item[0][1], item[0][2])):
+        print(f"tune {setting:50} R@5 {r5:.3f} R@10 {r10:.3f} MRR {mrr:.3f}")
 
 
 def latency(workspace, count, queries, dev_vectors):
