@@ -118,26 +118,34 @@ def print_quality(ranks):
 
 def tune(memories, questions, pk_of):
     """Print R@5 / R@10 / MRR per fusion setting and short-text discount, best R@10 last."""
+    from memory.providers.embeddings import get_embedding_provider
     from memory.search import fusion, hybrid
+    from memory.search.terms import query_terms
 
     cases = []
     for question in questions:
-        text = {m.pk: m.rank for m in hybrid.text_ranking(memories, question.text)}
-        nearest = hybrid.vector_ranking(memories, question.text, limit=hybrid.VECTOR_CANDIDATES)
-        cases.append(({pk_of[i] for i in question.evidence}, text,
-                      [(m.pk, 1.0 - m.distance, len(m.content.split())) for m in nearest]))
+        terms = query_terms(question.text, memories.db)
+        vector = get_embedding_provider().embed([question.text])[0]
+        found = {}  # pk -> (text score, cosine similarity, words)
+        for m in hybrid.text_ranking(memories, question.text, terms=terms, vector=vector):
+            found[m.pk] = (m.rank, m.raw_similarity or 0.0, len(m.content.split()))
+        for m in hybrid.vector_ranking(memories, question.text, limit=hybrid.VECTOR_CANDIDATES, vector=vector,
+                                       terms=terms):
+            found.setdefault(m.pk, (getattr(m, "rank", 0.0) or 0.0, 1.0 - m.distance, len(m.content.split())))
+        cases.append(({pk_of[i] for i in question.evidence}, found))
     settings = [("rrf", {"k": k, "text_weight": w}) for k in (1, 5, 10, 20, 60) for w in (0.3, 0.5, 0.7)]
     settings += [("scores", {"text_weight": w}) for w in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)]
     results = []
     for short in (0.0, 1.0, 2.0, 4.0, 8.0):
         for method, params in settings:
-            found = []
-            for evidence, text, nearest in cases:
-                vector = sorted(((pk, sim * words / (words + short)) for pk, sim, words in nearest),
-                                key=lambda item: -item[1])[:hybrid.CANDIDATES]
-                fused = fusion.fuse_scores({"text": text, "vector": dict(vector)}, method=method, **params)
-                found.append(first_hit(sorted(fused, key=lambda pk: (-fused[pk], pk))[:DEPTH], evidence))
-            results.append((metrics(found), f"short={short:g} {method} {params}"))
+            ranked = []
+            for evidence, found in cases:
+                text = dict(sorted(((pk, t) for pk, (t, _, _) in found.items() if t > 0), key=lambda i: -i[1]))
+                vector = dict(sorted(((pk, sim * words / (words + short)) for pk, (_, sim, words) in found.items()),
+                                     key=lambda i: -i[1]))
+                fused = fusion.fuse_scores({"text": text, "vector": vector}, method=method, **params)
+                ranked.append(first_hit(sorted(fused, key=lambda pk: (-fused[pk], pk))[:DEPTH], evidence))
+            results.append((metrics(ranked), f"short={short:g} {method} {params}"))
     for (r5, r10, mrr), setting in sorted(results, key=lambda item: (item[0][1], item[0][2])):
         print(f"tune {setting:50} R@5 {r5:.3f} R@10 {r10:.3f} MRR {mrr:.3f}")
 
