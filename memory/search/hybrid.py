@@ -10,7 +10,7 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections, transaction
-from django.db.models import F, Value
+from django.db.models import Case, F, FloatField, Value, When
 from pgvector.django import CosineDistance
 
 from memory.providers.embeddings import get_embedding_provider
@@ -37,6 +37,10 @@ RANK_NORMALIZATION = 1
 # they are and halves a text of SHORT_TEXT_WORDS words (8 did best of 0, 1, 2, 4 and 8 on the
 # development set: R@10 0.718 against 0.682 without the discount).
 SHORT_TEXT_WORDS = 8.0
+# Text candidates whose similarity is read to order those that tie on text.
+TEXT_POOL = 4 * CANDIDATES
+# Columns search never reads back: a vector is 1.5 kB to send and parse per row.
+UNREAD = ("embedding", "search_vector")
 
 
 @dataclass
@@ -57,10 +61,16 @@ class TsQuery(SearchQuery):
 
 
 def text_score(terms):
-    """The rarity-weighted sum of each term's ts_rank, as an expression on a memory."""
+    """The rarity-weighted sum of the ts_rank of each term the memory matches, as an expression.
+
+    ts_rank alone gives partial credit to a memory holding some of an AND-ed term's lexemes
+    ("INV-2024-0142" for the term INV-2024-0123) and 1e-20 to one holding none; only a match counts.
+    """
     return reduce(operator.add, (
-        SearchRank(F("search_vector"), TsQuery(term.text), weights=RANK_WEIGHTS,
-                   normalization=Value(RANK_NORMALIZATION)) * Value(term.weight)
+        Case(When(search_vector=TsQuery(term.text),
+                  then=SearchRank(F("search_vector"), TsQuery(term.text), weights=RANK_WEIGHTS,
+                                  normalization=Value(RANK_NORMALIZATION)) * Value(term.weight)),
+             default=Value(0.0), output_field=FloatField())
         for term in terms))
 
 
@@ -88,10 +98,14 @@ def text_ranking(memories, query, limit=CANDIDATES, *, terms=None, vector=None):
         return []
     selective = [term for term in terms if term.weight >= idf(COMMON_TERM_FRACTION)] or terms
     match = reduce(operator.or_, (TsQuery(term.text) for term in selective))
-    found = memories.filter(search_vector=match).annotate(rank=text_score(terms))
+    found = memories.filter(search_vector=match).annotate(rank=text_score(terms)).defer(*UNREAD)
     if vector is None:
         return list(found.order_by("-rank", "-created_at")[:limit])
-    found = list(found.annotate(raw_similarity=similarity(vector)).order_by("-rank", "-raw_similarity")[:limit])
+    # Similarity only for the best TEXT_POOL by text: reading every matched row's vector costs a
+    # TOAST fetch each, and ties deeper than that seldom reach the top.
+    pool = found.order_by("-rank").values("pk")[:TEXT_POOL]
+    found = list(memories.filter(pk__in=pool).annotate(rank=text_score(terms), raw_similarity=similarity(vector))
+                 .defer(*UNREAD).order_by("-rank", "-raw_similarity")[:limit])
     for memory in found:
         memory.similarity = (memory.raw_similarity or 0.0) * length_factor(memory.content)
     return found
@@ -106,7 +120,8 @@ def vector_ranking(memories, query, limit=CANDIDATES, provider=None, *, vector=N
     if vector is None:
         vector = (provider or get_embedding_provider()).embed([query])[0]
     wanted = max(VECTOR_CANDIDATES, limit)
-    nearest = memories.filter(embedding__isnull=False).annotate(distance=CosineDistance("embedding", vector.tolist()))
+    nearest = (memories.filter(embedding__isnull=False).defer(*UNREAD)
+               .annotate(distance=CosineDistance("embedding", vector.tolist())))
     if terms:
         nearest = nearest.annotate(rank=text_score(terms))
     with transaction.atomic(using=memories.db):
