@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(PY) bench/progress_latency.py
 	$(PY) bench/embeddings_throughput.py
 	$(PY) bench/api_latency.py
+	$(PY) bench/retrieval.py
 
 services-stop: $(STAMP)
 	$(PY) manage.py services stop

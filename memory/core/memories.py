@@ -4,8 +4,10 @@ import hashlib
 from datetime import timedelta
 
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchVector, SearchVectorCombinable, SearchVectorField
 from django.db import models, transaction
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
@@ -43,6 +45,36 @@ GRAPH_STALE = models.Q(graph_extracted_at__isnull=False) & ~models.Q(graph_extra
 # How long a claim keeps other extraction passes off a memory: longer than one extraction (the
 # generator's own timeout is 60 s by default). The claim of a worker that died simply runs out.
 GRAPH_CLAIM_LEASE = timedelta(minutes=10)
+
+
+class DayLexemes(SearchVectorCombinable, models.Func):
+    """The UTC day of a timestamp as lexemes 'y2023', 'm202305' and 'd20230508' (no positions: weight D).
+
+    Built from extract() on the UTC wall time rather than to_char(), which is only STABLE (its
+    month names follow the locale) and so cannot feed a generated column. memory.search.terms
+    turns "8 May 2023", "May 2023" or "2023-05-08" in a query into the same lexemes.
+    """
+
+    output_field = SearchVectorField()
+    template = (
+        "array_to_tsvector(ARRAY["
+        "'y' || extract(year FROM %(expressions)s AT TIME ZONE 'UTC')::int::text, "
+        "'m' || (extract(year FROM %(expressions)s AT TIME ZONE 'UTC')::int * 100"
+        " + extract(month FROM %(expressions)s AT TIME ZONE 'UTC')::int)::text, "
+        "'d' || (extract(year FROM %(expressions)s AT TIME ZONE 'UTC')::int * 10000"
+        " + extract(month FROM %(expressions)s AT TIME ZONE 'UTC')::int * 100"
+        " + extract(day FROM %(expressions)s AT TIME ZONE 'UTC')::int)::text])"
+    )
+
+
+# What full-text search reads: the text (weight A), who said it (B: metadata "speaker" or
+# "author", as chat imports and conversation loaders record it) and the day it was said (D).
+MEMORY_SEARCH_VECTOR = (
+    SearchVector("content", config="english", weight="A")
+    + SearchVector(Coalesce(KeyTextTransform("speaker", "metadata"), KeyTextTransform("author", "metadata")),
+                   config="english", weight="B")
+    + DayLexemes("created_at")
+)
 
 
 class MemoryQuerySet(ScopedQuerySet):
@@ -116,9 +148,9 @@ class Memory(models.Model):
     # What the stored embedding was computed from: re-embedding is skipped when both still match.
     embedding_model = models.CharField(max_length=200, blank=True)
     embedded_hash = models.CharField(max_length=64, blank=True)
-    # Kept by Postgres itself from the content, so no write path can forget it.
+    # Kept by Postgres itself from the content, speaker and day, so no write path can forget it.
     search_vector = models.GeneratedField(
-        expression=SearchVector("content", config="english"), output_field=SearchVectorField(), db_persist=True,
+        expression=MEMORY_SEARCH_VECTOR, output_field=SearchVectorField(), db_persist=True,
     )
     graph_extracted_at = models.DateTimeField(null=True, blank=True)
     # content_hash of the text the stored relations were extracted from; differs once the text changes.

@@ -14,6 +14,17 @@ TIME_WORDS = frozenset(
     "minute hour day night morning noon afternoon evening midnight week weekend month quarter year "
     "monday tuesday wednesday thursday friday saturday sunday".split()
 )
+# What counts or measures something ("20 percent", "3 times", "500 ms"): never the topic itself.
+QUANTITY_WORDS = frozenset(
+    "percent percentage percentages pct per cent times ms sec secs kb mb gb tb km kg lbs dollars euros bucks "
+    "usd eur gbp points pts units".split()
+)
+# Nouns too general to name a topic alone or to gather phrases under them ("end" from "front end"
+# and "back end", "thing", "lot").
+GENERIC_NOUNS = frozenset(
+    "end ends thing things stuff way ways lot lots bit bits kind kinds sort sorts part parts side sides "
+    "point points case cases time times number numbers one ones something anything everything nothing".split()
+)
 # "Yesterday Chen", "standup today": a word that points at a day says when, never what.
 DEICTIC_TIME_WORDS = frozenset("today tomorrow yesterday tonight".split())
 # Capitalised mid-sentence but not part of a name next to them ("in May Acme shipped").
@@ -63,6 +74,12 @@ def reads_as_noun_phrase(words: list[str], before_word: str, after_word: str, st
         return False  # "month", "days"
     if any(word.casefold() in DEICTIC_TIME_WORDS for word in words):
         return False
+    if last == 0 and words[0].casefold() in GENERIC_NOUNS:
+        return False  # "end", "things"
+    if words[-1].islower() and words[-1] in QUANTITY_WORDS:
+        return False  # "percent", "twenty percent", "latency ms"
+    if all(word.casefold() in NUMBER_WORDS or word.replace(".", "").replace(",", "").isdigit() for word in words):
+        return False  # "2024", "15"
     first = words[0]
     if first.islower():
         if before in SUBJECT_PRONOUNS:

@@ -112,6 +112,29 @@ def is_name(phrase: str) -> bool:
     return all(word[:1].isupper() or word in english_phrases.NAME_CONNECTORS for word in words)
 
 
+def is_topic_head(word: str) -> bool:
+    """Tell whether phrases ending in word may gather under it ("migration" yes; "end", "percent", "week" no)."""
+    folded = word.casefold()
+    return (folded not in english_phrases.GENERIC_NOUNS and folded not in english_phrases.QUANTITY_WORDS
+            and folded.removesuffix("s") not in english_phrases.TIME_WORDS
+            and folded not in english_phrases.NUMBER_WORDS and any(char.isalpha() for char in word))
+
+
+def phrase_key(phrase: str) -> str:
+    """What near-duplicate topic names share: casefolded words, a plural reduced to its singular.
+
+    "Deployments", "deployment" and "deployment " get one key; "Postgres" and "postgres" too.
+    """
+    words = []
+    for word in phrase.casefold().split():
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
+        words.append(word)
+    return " ".join(words)
+
+
 def locate_phrase(candidate: str, text: str) -> str | None:
     """Return candidate as it is written in text (casing and spacing), or None if it is not there."""
     match = _find_phrase(candidate, text)

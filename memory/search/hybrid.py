@@ -1,4 +1,8 @@
-"""Hybrid search: full-text and vector rankings fused with reciprocal rank fusion (RRF)."""
+"""Hybrid search: a rarity-weighted full-text ranking and a length-aware vector ranking, fused.
+
+Measured on the development set of bench/retrieval.py (multi-session conversations, 400 questions
+with known evidence turns); the constants below were chosen there (`bench/retrieval.py --tune`).
+"""
 
 import operator
 from dataclasses import dataclass, field
@@ -6,17 +10,37 @@ from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections, transaction
-from django.db.models import F
+from django.db.models import Case, F, FloatField, Value, When
 from pgvector.django import CosineDistance
 
 from memory.providers.embeddings import get_embedding_provider
+from memory.search.fusion import fuse_scores
+from memory.search.terms import idf, query_terms
 
-RRF_K = 60  # the constant from Cormack et al.; damps the weight of the very top ranks
 CANDIDATES = 50
+# Nearest neighbours read before the length adjustment re-orders them and keeps CANDIDATES.
+VECTOR_CANDIDATES = 2 * CANDIDATES
 # An HNSW scan returns at most hnsw.ef_search rows (pgvector's default: 40), fewer than the
-# CANDIDATES asked for; a wider search list also finds more of the true nearest neighbours.
-EF_SEARCH = 2 * CANDIDATES
-TEXT_CONFIG = "english"  # the config memory.search_vector is generated with
+# candidates asked for; a wider search list also finds more of the true nearest neighbours.
+EF_SEARCH = VECTOR_CANDIDATES
+# A term in more than this fraction of memories still adds to the score of the memories the rarer
+# terms find, but does not make a memory a candidate by itself: selecting every row holding
+# "like" or a frequent speaker's name costs milliseconds per thousand rows and finds nothing
+# a rarer term would not.
+COMMON_TERM_FRACTION = 0.02
+# ts_rank's weights for {D, C, B, A}: D the day lexemes, B the speaker, A the text.
+RANK_WEIGHTS = [0.5, 0.2, 0.5, 1.0]
+# ts_rank normalisation 1: divide by 1 + log(length), so a long memory does not win by volume.
+RANK_NORMALIZATION = 1
+# The vector side favours very short turns ("Haha, totally." sits near every question): cosine
+# similarity is scaled by words / (words + SHORT_TEXT_WORDS), which leaves long texts nearly as
+# they are and halves a text of SHORT_TEXT_WORDS words (8 did best of 0, 1, 2, 4 and 8 on the
+# development set: R@10 0.718 against 0.682 without the discount).
+SHORT_TEXT_WORDS = 8.0
+# Text candidates whose similarity is read to order those that tie on text.
+TEXT_POOL = 4 * CANDIDATES
+# Columns search never reads back: a vector is 1.5 kB to send and parse per row.
+UNREAD = ("embedding", "search_vector")
 
 
 @dataclass
@@ -26,55 +50,114 @@ class Hit:
     ranks: dict = field(default_factory=dict)  # {"text": 1-based rank, "vector": ...}
 
 
-def text_query(query):
-    """The query's words OR-ed, each word parsed by Postgres exactly as the documents were.
+class TsQuery(SearchQuery):
+    """A tsquery given as text ("'alic' & '-4412'"), cast as it is rather than parsed again."""
 
-    Words are split on whitespace only and each goes through plainto_tsquery, because Postgres's
-    parser keeps identifiers whole or splits them its own way: it indexes "INC-4412" as 'inc' and
-    '-4412', "15.6" as '15.6' and "db-prod-03.internal" as one host token. A regex split of the
-    query gives '4412', '15' and '6', which never match, and leaves ticket ids, error codes,
-    versions and hosts invisible to full-text search, the one ranking that can tell near-identical
-    notes apart by them. The parts of one word are AND-ed
-    (plainto_tsquery), so "INC-4412" matches that incident and not every INC-* note; the words are
-    OR-ed, since short memories rarely contain every word of a question.
+    def __init__(self, text):
+        super().__init__(text, search_type="raw")
+
+    def as_sql(self, compiler, connection, function=None, template=None):
+        return super().as_sql(compiler, connection, template="%(expressions)s::tsquery")
+
+
+def text_score(terms):
+    """The rarity-weighted sum of the ts_rank of each term the memory matches, as an expression.
+
+    ts_rank alone gives partial credit to a memory holding some of an AND-ed term's lexemes
+    ("INV-2024-0142" for the term INV-2024-0123) and 1e-20 to one holding none; only a match counts.
     """
-    words = query.split()
-    if not words:
-        return None
-    return reduce(operator.or_, (SearchQuery(word, config=TEXT_CONFIG) for word in words))
+    return reduce(operator.add, (
+        Case(When(search_vector=TsQuery(term.text),
+                  then=SearchRank(F("search_vector"), TsQuery(term.text), weights=RANK_WEIGHTS,
+                                  normalization=Value(RANK_NORMALIZATION)) * Value(term.weight)),
+             default=Value(0.0), output_field=FloatField())
+        for term in terms))
 
 
-def text_ranking(memories, query, limit=CANDIDATES):
-    """Memories matching any word of the query, best full-text rank first."""
-    tsquery = text_query(query)
-    if tsquery is None:
+def similarity(vector):
+    return Value(1.0) - CosineDistance("embedding", vector.tolist())
+
+
+def length_factor(text):
+    words = len(text.split())
+    return words / (words + SHORT_TEXT_WORDS)
+
+
+def text_ranking(memories, query, limit=CANDIDATES, *, terms=None, vector=None):
+    """Memories matching the query's terms, best first by the rarity-weighted sum of per-term ranks.
+
+    Each term (a word as PostgreSQL parses it, or a date) is ranked by ts_rank alone and weighted
+    by its inverse document frequency, so a name or a ticket id outweighs "said" or "week" (one
+    ts_rank over the whole query weighs every word the same). Terms are OR-ed: a conversational
+    memory rarely holds every word of a question. The score is on each memory as `rank`. Given the
+    query's embedding, memories that tie on text (every turn of the speaker a question names)
+    are ordered by it, and each carries its `similarity`.
+    """
+    terms = query_terms(query, memories.db) if terms is None else terms
+    if not terms:
         return []
-    return list(memories.filter(search_vector=tsquery)
-                .annotate(rank=SearchRank(F("search_vector"), tsquery)).order_by("-rank", "-created_at")[:limit])
+    selective = [term for term in terms if term.weight >= idf(COMMON_TERM_FRACTION)] or terms
+    match = reduce(operator.or_, (TsQuery(term.text) for term in selective))
+    found = memories.filter(search_vector=match).annotate(rank=text_score(terms)).defer(*UNREAD)
+    if vector is None:
+        return list(found.order_by("-rank", "-created_at")[:limit])
+    # Similarity only for the best TEXT_POOL by text: reading every matched row's vector costs a
+    # TOAST fetch each, and ties deeper than that seldom reach the top.
+    pool = found.order_by("-rank").values("pk")[:TEXT_POOL]
+    found = list(memories.filter(pk__in=pool).annotate(rank=text_score(terms), raw_similarity=similarity(vector))
+                 .defer(*UNREAD).order_by("-rank", "-raw_similarity")[:limit])
+    for memory in found:
+        memory.similarity = (memory.raw_similarity or 0.0) * length_factor(memory.content)
+    return found
 
 
-def vector_ranking(memories, query, limit=CANDIDATES, provider=None):
-    """Memories nearest to the query's embedding (the HNSW index serves the ORDER BY ... LIMIT)."""
-    vector = (provider or get_embedding_provider()).embed([query])[0]
+def vector_ranking(memories, query, limit=CANDIDATES, provider=None, *, vector=None, terms=None):
+    """Memories nearest the query's embedding, very short ones discounted; `similarity` on each.
+
+    The HNSW index serves the ORDER BY ... LIMIT; the length adjustment then re-orders the
+    VECTOR_CANDIDATES it returns. Given the query's terms, each also carries its text `rank`.
+    """
+    if vector is None:
+        vector = (provider or get_embedding_provider()).embed([query])[0]
+    wanted = max(VECTOR_CANDIDATES, limit)
+    nearest = (memories.filter(embedding__isnull=False).defer(*UNREAD)
+               .annotate(distance=CosineDistance("embedding", vector.tolist())))
+    if terms:
+        nearest = nearest.annotate(rank=text_score(terms))
     with transaction.atomic(using=memories.db):
         with connections[memories.db].cursor() as cursor:
-            cursor.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, limit)}")
-        return list(memories.filter(embedding__isnull=False)
-                    .order_by(CosineDistance("embedding", vector.tolist()))[:limit])
+            cursor.execute(f"SET LOCAL hnsw.ef_search = {max(EF_SEARCH, wanted)}")
+        nearest = list(nearest.order_by("distance")[:wanted])
+    for memory in nearest:
+        memory.similarity = (1.0 - memory.distance) * length_factor(memory.content)
+    return sorted(nearest, key=lambda memory: -memory.similarity)[:limit]
 
 
 def fuse(rankings, limit):
-    """Reciprocal rank fusion of named rankings: sum of 1 / (k + rank) over the lists."""
-    hits = {}
+    """Hits from {"text": [...], "vector": [...]}, by their fused score (memory.search.fusion).
+
+    A memory found by one ranking carries the other's score too when the ranking computed it
+    (`rank` on vector candidates, `similarity` on text candidates), so fusion weighs both
+    signals for every candidate instead of counting an absent score as zero.
+    """
+    hits, signals = {}, {"text": {}, "vector": {}}
     for name, ranking in rankings.items():
         for rank, memory in enumerate(ranking, start=1):
-            hit = hits.setdefault(memory.pk, Hit(memory, 0.0))
-            hit.score += 1.0 / (RRF_K + rank)
-            hit.ranks[name] = rank
+            hits.setdefault(memory.pk, Hit(memory, 0.0)).ranks[name] = rank
+            if getattr(memory, "rank", None):  # a vector candidate no term matches has rank 0
+                signals["text"].setdefault(memory.pk, memory.rank)
+            if getattr(memory, "similarity", None) is not None:
+                signals["vector"].setdefault(memory.pk, memory.similarity)
+    for name in signals:  # fusion reads each signal in rank order
+        signals[name] = dict(sorted(signals[name].items(), key=lambda item: -item[1]))
+    for pk, score in fuse_scores(signals).items():
+        hits[pk].score = score
     return sorted(hits.values(), key=lambda h: (-h.score, h.memory.pk))[:limit]
 
 
 def hybrid_search(memories, query, limit=10, provider=None):
     """Rank `memories` (already scoped to what the caller may see) for `query`."""
-    return fuse({"text": text_ranking(memories, query), "vector": vector_ranking(memories, query, provider=provider)},
-                limit)
+    terms = query_terms(query, memories.db)
+    vector = (provider or get_embedding_provider()).embed([query])[0]
+    return fuse({"text": text_ranking(memories, query, terms=terms, vector=vector),
+                 "vector": vector_ranking(memories, query, vector=vector, terms=terms)}, limit)
