@@ -192,8 +192,12 @@ class EmbeddedServices:
             "--pidfile", str(self.redis_pidfile),
             "--logfile", str(self.log_dir / "redis.log"),
             "--daemonize", "yes",
-            "--save", "" if self.throwaway else "60 1",
-            "--appendonly", "no",
+            # Each value its own argv item: "--save", "60 1" reached Redis as one word and was
+            # ignored. The append-only file (fsync every second) makes a restart lose nothing
+            # but the last second's writes; RDB snapshots only compact it.
+            "--save", "60", "1",
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
         ]
         result = subprocess.run([str(_redis_bin()), *config], capture_output=True, text=True, env=self._env())
         if result.returncode != 0:

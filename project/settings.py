@@ -120,6 +120,9 @@ INSTALLED_APPS = [
     "channels",
     "jobs",
     "memory",
+    # The project's own commands (`serve`, `services`): it wires the embedded servers in, so the
+    # apps never import project.embedded.
+    "project",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +197,7 @@ JOBS_CANCEL_GRACE_SECONDS = env_float("JOBS_CANCEL_GRACE_SECONDS", 10.0, minimum
 JOBS_SHUTDOWN_GRACE_SECONDS = env_float("JOBS_SHUTDOWN_GRACE_SECONDS", 30.0, minimum=0.0)
 JOBS_DISPATCH_GRACE_SECONDS = env_float("JOBS_DISPATCH_GRACE_SECONDS", 5.0, minimum=0.0)
 JOBS_SCHEDULER_MISFIRE_GRACE_SECONDS = env_float("JOBS_SCHEDULER_MISFIRE_GRACE_SECONDS", 10.0, minimum=0.0)
+JOBS_SCHEDULER_LEASE_SECONDS = env_float("JOBS_SCHEDULER_LEASE_SECONDS", 3.0, minimum=1.0)
 JOBS_HOUSEKEEPING_SECONDS = env_float("JOBS_HOUSEKEEPING_SECONDS", 2.0, minimum=0.1)
 JOBS_PROGRESS_INTERVAL_SECONDS = env_float("JOBS_PROGRESS_INTERVAL_SECONDS", 0.25, minimum=0.0)
 JOBS_LIVE_EVENT_INTERVAL_SECONDS = env_float("JOBS_LIVE_EVENT_INTERVAL_SECONDS", 0.2, minimum=0.0)

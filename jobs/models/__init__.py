@@ -1,9 +1,10 @@
 from .attempt import JobAttempt
+from .lease import SchedulerLease
 from .policy import TaskPolicy, TaskPolicyChange
 from .run import JobRun
 from .schedule import MisfirePolicy, OverlapPolicy, Schedule
 from .worker import Worker
 
 __all__ = [
-    "JobAttempt", "JobRun", "MisfirePolicy", "OverlapPolicy", "Schedule", "TaskPolicy", "TaskPolicyChange", "Worker",
+    "JobAttempt", "JobRun", "MisfirePolicy", "OverlapPolicy", "Schedule", "SchedulerLease", "TaskPolicy", "TaskPolicyChange", "Worker",
 ]
