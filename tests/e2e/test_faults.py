@@ -8,7 +8,7 @@ import pytest
 from django.db import connections
 
 from jobs import AttemptOutcome, RunStatus
-from jobs.models import JobRun
+from jobs.models import JobRun, Worker
 from jobs.queues import get_redis
 from jobs.samples import noop, sleeps_retryable
 from tests.e2e.conftest import wait_for
@@ -57,7 +57,9 @@ def test_other_workers_settle_a_lost_workers_run_without_any_scheduler(processes
     wait_for(lambda: JobRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).exists(), timeout=30,
              message="the run to start")
     second = processes.worker()
-    time.sleep(settings.JOBS_WORKER_TIMEOUT_SECONDS)  # the second worker's sweeper arms itself
+    wait_for(lambda: Worker.objects.filter(pid=second.pid).exists(), timeout=30, message="the second worker")
+    # Its sweeper arms itself once the database has answered its heartbeats for a whole timeout.
+    time.sleep(settings.JOBS_WORKER_TIMEOUT_SECONDS + 2 * settings.JOBS_HEARTBEAT_SECONDS)
     os.killpg(first.pid, signal.SIGKILL)
     killed = time.monotonic()
     wait_for(lambda: JobRun.objects.filter(pk=run_id, attempts__outcome=AttemptOutcome.WORKER_LOST).exists(),
