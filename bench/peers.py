@@ -313,7 +313,8 @@ def main():
     options = parser.parse_args()
 
     sys.path.insert(0, str(BENCH))
-    services, var_dir = start_cluster("p", DJANGO_SETTINGS_MODULE="peers_settings")
+    services, var_dir = start_cluster("p")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "peers_settings"
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(BENCH), str(ROOT)]), PYTHONUNBUFFERED="1")
     try:
         import django

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rq.job import Job, JobStatus
 from rq.serializers import JSONSerializer
@@ -209,3 +210,20 @@ def test_a_session_waits_for_the_database_instead_of_giving_up(monkeypatch):
     # The fourth try answers "not won", but an earlier one may have committed: recheck decides.
     assert session.durably(write, recheck=lambda: "recorded earlier") == "recorded earlier"
     assert len(calls) == 4
+
+
+def test_a_claim_commits_without_waiting_for_its_flush_but_leaves_the_session_durable():
+    from django.db import connection
+
+    run_id = noop.enqueue().id
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO on")  # production's setting (the test cluster's is off)
+        try:
+            assert JobRun.claim(run_id, "w1", "host", 7) is not None
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone()[0] == "on"  # the setting lasted for the claim's own transaction only
+        finally:
+            cursor.execute("RESET synchronous_commit")
+    with CaptureQueriesContext(connection) as queries:
+        JobRun.claim(noop.enqueue().id, "w1", "host", 7)
+    assert "set_config('synchronous_commit', 'off', true)" in queries[-1]["sql"]
