@@ -15,6 +15,7 @@ class SchedulerLease(models.Model):
     holder = models.CharField(max_length=255, blank=True)
     token = models.BigIntegerField(default=0)
     expires_at = models.DateTimeField()
+    renewed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self):
         return f"{self.name}: {self.holder} #{self.token} until {self.expires_at}"
@@ -30,7 +31,8 @@ class SchedulerLease(models.Model):
         with connection.cursor() as cursor:
             if token is not None:
                 cursor.execute(
-                    f"UPDATE {table} SET expires_at = clock_timestamp() + make_interval(secs => %s) "
+                    f"UPDATE {table} SET expires_at = clock_timestamp() + make_interval(secs => %s), "
+                    "renewed_at = clock_timestamp() "
                     "WHERE name = %s AND holder = %s AND token = %s AND expires_at > clock_timestamp() RETURNING token",
                     [seconds, name, holder, token],
                 )
@@ -40,14 +42,27 @@ class SchedulerLease(models.Model):
             # Free or expired: take it with the next token. ON CONFLICT's row lock makes two
             # standbys racing for it serialise; the second matches no row.
             cursor.execute(
-                f"INSERT INTO {table} (name, holder, token, expires_at) "
-                "VALUES (%s, %s, 1, clock_timestamp() + make_interval(secs => %s)) "
+                f"INSERT INTO {table} (name, holder, token, expires_at, renewed_at) "
+                "VALUES (%s, %s, 1, clock_timestamp() + make_interval(secs => %s), clock_timestamp()) "
                 f"ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, token = {table}.token + 1, "
-                f"expires_at = EXCLUDED.expires_at WHERE {table}.expires_at <= clock_timestamp() RETURNING token",
+                f"expires_at = EXCLUDED.expires_at, renewed_at = EXCLUDED.renewed_at "
+                f"WHERE {table}.expires_at <= clock_timestamp() RETURNING token",
                 [name, holder, seconds],
             )
             row = cursor.fetchone()
         return row[0] if row else None
+
+    @classmethod
+    def current(cls, name):
+        """(holder, seconds since it last renewed) of an unexpired lease, or None: for health checks."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT holder, extract(epoch FROM clock_timestamp() - renewed_at) FROM {cls._meta.db_table} "
+                "WHERE name = %s AND expires_at > clock_timestamp()",
+                [name],
+            )
+            row = cursor.fetchone()
+        return None if row is None else (row[0], float(row[1] or 0.0))
 
     @classmethod
     def holds(cls, name, holder, token):

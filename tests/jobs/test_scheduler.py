@@ -401,3 +401,18 @@ def test_a_leader_renews_its_lease_while_it_steps():
     finally:
         leader.release()
         standby.release()
+
+
+def test_the_current_lease_names_the_leader_and_how_long_ago_it_renewed():
+    from jobs.models import SchedulerLease
+
+    leader = Leadership(seconds=5)
+    try:
+        assert SchedulerLease.current(Leadership.LEASE) is None
+        assert leader.acquire()
+        holder, age = SchedulerLease.current(Leadership.LEASE)
+        assert holder == leader.name and 0 <= age < 1
+        leader.release()
+        assert SchedulerLease.current(Leadership.LEASE) is None
+    finally:
+        leader.release()
