@@ -29,65 +29,59 @@ class RQBackend(BaseTaskBackend):
 
     def enqueue(self, task, args, kwargs):
         """Write the run to the ledger now; hand it to RQ after the transaction commits."""
-        from .dispatch import dispatch_on_commit, push_or_return
-        from .policies import effective_policy
-        from .results import to_task_result
-
-        self.validate_task(task)
-        policy = effective_policy(task)
-        run = _new_run(task, args, kwargs, policy, _origin())
-        # Outside a transaction nothing can roll the row back: write it already dispatched and
-        # push it (one write, not two); if Redis refuses, push_or_return puts it in the outbox.
-        # A paused task's runs wait in the outbox; the dispatcher sends them once it is resumed.
-        autocommit = not transaction.get_connection().in_atomic_block and not policy.paused
-        if autocommit:
-            _mark_dispatched(run)
-        if run.unique_key is None:
-            run.insert()
-        else:
-            existing = _save_unless_duplicate(run)
-            if existing is not None:
-                return to_task_result(existing, task)
-        if autocommit:
-            push_or_return(run)
-        elif not policy.paused:
-            dispatch_on_commit(run)
-        result = to_task_result(run, task)
-        task_enqueued.send(type(self), task_result=result)
-        return result
+        return self._enqueue(task, [(args, kwargs)])[0]
 
     def enqueue_many(self, task, args_list, kwargs):
-        """Enqueue one run per args tuple with one INSERT and one Redis round trip per chunk.
+        """Enqueue one run per args tuple with one INSERT/COPY and one Redis round trip per chunk.
 
         Django's task API enqueues one call at a time; a bulk import of 100k rows needs this.
-        Tasks with a unique key go one by one (each insert may meet its duplicate).
         """
-        from .dispatch import dispatch_on_commit, push_many_or_return
+        return self._enqueue(task, [(args, kwargs) for args in args_list])
+
+    def _enqueue(self, task, calls):
+        """The one enqueue path (a single enqueue is a batch of one); return a TaskResult per call."""
+        from .dispatch import dispatch_on_commit, push_written
         from .models import JobRun
         from .policies import effective_policy
         from .results import to_task_result
 
         self.validate_task(task)
-        if task.unique_key:
-            return [self.enqueue(task, args, kwargs) for args in args_list]
         policy = effective_policy(task)
         origin = _origin()
-        runs = [_new_run(task, args, kwargs, policy, origin) for args in args_list]
+        runs = [_new_run(task, args, kwargs, policy, origin) for args, kwargs in calls]
+        # Outside a transaction nothing can roll the rows back: write them already dispatched and
+        # push them (one write, not two); if Redis refuses, push_written puts them in the outbox.
+        # A paused task's runs wait in the outbox; the dispatcher sends them once it is resumed.
         autocommit = not transaction.get_connection().in_atomic_block and not policy.paused
+        results = []
         for start in range(0, len(runs), BULK_CHUNK):
             chunk = runs[start:start + BULK_CHUNK]
             if autocommit:
                 for run in chunk:
                     _mark_dispatched(run)
-            JobRun.insert_many(chunk)
-            if autocommit:
-                push_many_or_return(chunk)
-            elif not policy.paused:
+            if task.unique_key:
+                # Each insert may meet its duplicate, whose existing run is the answer.
+                written, answers = [], []
                 for run in chunk:
+                    existing = _save_unless_duplicate(run)
+                    answers.append(existing or run)
+                    if existing is None:
+                        written.append(run)
+            else:
+                # One row: one INSERT round trip (a one-row COPY takes two); more: one COPY.
+                chunk[0].insert() if len(chunk) == 1 else JobRun.insert_many(chunk)
+                written = answers = chunk
+            if autocommit and written:
+                push_written(written)
+            elif not policy.paused:
+                for run in written:
                     dispatch_on_commit(run)
-        results = [to_task_result(run, task) for run in runs]
-        for result in results:
-            task_enqueued.send(type(self), task_result=result)
+            fresh = {id(run) for run in written}
+            for answer in answers:
+                result = to_task_result(answer, task)
+                if id(answer) in fresh:
+                    task_enqueued.send(type(self), task_result=result)
+                results.append(result)
         return results
 
     def get_result(self, result_id):
@@ -109,8 +103,8 @@ class RQBackend(BaseTaskBackend):
         return check_backend(self)
 
 
-# Runs per INSERT and Redis pipeline in enqueue_many: big enough to amortise the round trips,
-# small enough to keep one statement's parameters (33 per row) and memory modest.
+# Runs per COPY and Redis pipeline in enqueue_many: big enough to amortise the round trips,
+# small enough to keep memory modest.
 BULK_CHUNK = 500
 
 

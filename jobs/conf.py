@@ -42,11 +42,12 @@ class JobsSettings(AppSettings):
     LANES: tuple = ("high", "normal", "low")
     RESULT_MAX_BYTES: int = 65536
     HEARTBEAT_SECONDS: float = 2.0
-    WORKER_TIMEOUT_SECONDS: float = 15.0
+    WORKER_TIMEOUT_SECONDS: float = 7.0
     CANCEL_GRACE_SECONDS: float = 10.0
     SHUTDOWN_GRACE_SECONDS: float = 30.0
     DISPATCH_GRACE_SECONDS: float = 5.0
     SCHEDULER_MISFIRE_GRACE_SECONDS: float = 10.0
+    SCHEDULER_LEASE_SECONDS: float = 3.0
     HOUSEKEEPING_SECONDS: float = 2.0
     PROGRESS_INTERVAL_SECONDS: float = 0.25
     LIVE_EVENT_INTERVAL_SECONDS: float = 0.2

@@ -10,7 +10,6 @@ from rq.serializers import JSONSerializer
 from .context import triggered_by
 from .definitions import get_task
 from .queues import get_redis
-from .signals import run_status_changed
 from .status import RunStatus, Trigger
 
 logger = logging.getLogger("jobs.control")
@@ -28,7 +27,6 @@ def cancel_run(run):
             return "requested" if run.request_cancel() else None
         return None
     _remove_rq_job(rq_job_id)
-    run_status_changed.send(sender=type(run), run=run, status="cancelled")
     return "cancelled"
 
 

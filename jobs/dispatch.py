@@ -1,14 +1,20 @@
-"""The transactional outbox: runs are written to Postgres first and handed to RQ after commit."""
+"""The transactional outbox: runs are written to Postgres first and handed to RQ after commit.
+
+One path: `dispatch_many()` marks runs dispatched with one UPDATE and pushes them in one Redis
+pipeline; `dispatch(run)` is a batch of one. Runs written already dispatched (an autocommitted
+enqueue) go through `push_written()`, also one pipeline for any number of runs.
+"""
 
 import logging
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.job import JobStatus as RQJobStatus
 
 from .queues import get_redis, get_rq_queue
+from .status import RunStatus
 
 logger = logging.getLogger("jobs.dispatch")
 
@@ -34,108 +40,52 @@ def _flush_outbox(conn):
         dispatch_many(batch)
 
 
+def dispatch(run, now=None):
+    """Push one undispatched run to RQ; on a Redis error leave it in the outbox. Return success."""
+    return dispatch_many([run], now=now) == 1
+
+
 def dispatch_many(runs, now=None):
     """Dispatch runs with one UPDATE and one Redis round trip; return how many went out."""
     from .models import JobRun
     from .policies import paused_task_paths
-    from .status import RunStatus
 
     now = now or timezone.now()
     paused = paused_task_paths()
-    by_id = {str(run.pk): run for run in runs if run.task_path not in paused}
-    if not by_id:
+    # A paused task's runs stay in the outbox until it is resumed.
+    ready = [run for run in runs if run.task_path not in paused]
+    if not ready:
         return 0
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {JobRun._meta.db_table} SET status = CASE WHEN run_after > %s THEN %s ELSE %s END, "
-            "status_changed_at = %s, dispatches = dispatches + 1 "
-            "WHERE id = ANY(%s::uuid[]) AND status = ANY(%s) RETURNING id, status, dispatches",
-            [now, RunStatus.SCHEDULED, RunStatus.QUEUED, now, list(by_id), list(RunStatus.undispatched())],
-        )
-        rows = cursor.fetchall()
-    previous = {}
-    marked = []
-    for run_id, status, dispatches in rows:
-        run = by_id[str(run_id)]
-        previous[run.pk] = run.status
-        run.status, run.dispatches, run.status_changed_at = status, dispatches, now
-        marked.append(run)
+    previous = {run.pk: run.status for run in ready}
+    # Mark first, push second: a fast worker may claim the run before a later status write.
+    marked = JobRun.mark_dispatched_many(ready, now)
     if not marked:
         return 0
-    try:
-        push_all(marked)
-    except RedisError as exc:
-        for run in marked:
-            run.mark_undispatched(previous[run.pk])
-        logger.warning("%d runs stay in the outbox, Redis refused them: %s", len(marked), exc)
-        return 0
-    return len(marked)
+    return push_written(marked, previous)
 
 
-def push_or_return(run):
-    """Push a run written as already dispatched; on a Redis error return it to the outbox."""
-    try:
-        push(run, run.status == "scheduled")
-    except RedisError as exc:
-        run.mark_undispatched("pending")
-        logger.warning("run %s stays in the outbox, Redis refused it: %s", run.pk, exc)
-        return False
-    return True
-
-
-def push_many_or_return(runs):
-    """Push runs written as already dispatched in one pipeline; on a Redis error return them all."""
-    from .status import RunStatus
-
+def push_written(runs, previous=None):
+    """Push runs written as dispatched in one pipeline; on a Redis error return them to the outbox."""
     try:
         push_all(runs)
     except RedisError as exc:
         for run in runs:  # rare (Redis is down): one guarded write per run is fine
-            run.mark_undispatched(RunStatus.PENDING)
+            run.mark_undispatched((previous or {}).get(run.pk, RunStatus.PENDING))
         logger.warning("%d runs stay in the outbox, Redis refused them: %s", len(runs), exc)
         return 0
     return len(runs)
 
 
-def dispatch(run, now=None):
-    """Push one undispatched run to RQ; on a Redis error leave it in the outbox. Return success."""
-    from .policies import paused_task_paths
-
-    now = now or timezone.now()
-    if run.task_path in paused_task_paths():
-        return False  # stays in the outbox until the task is resumed
-    previous = run.status
-    delayed = run.run_after is not None and run.run_after > now
-    # Mark first, push second: a fast worker may claim the run before a later status write.
-    if not run.mark_dispatched(scheduled=delayed):
-        return False
-    try:
-        push(run, delayed)
-    except RedisError as exc:
-        run.mark_undispatched(previous)
-        logger.warning("run %s stays in the outbox, Redis refused it: %s", run.pk, exc)
-        return False
-    return True
-
-
 def push_all(runs):
     """Push dispatched runs to RQ in one Redis round trip (raises RedisError)."""
-    from .status import RunStatus
-
     with get_redis().pipeline() as pipe:
         for run in runs:
             push(run, run.status == RunStatus.SCHEDULED, pipeline=pipe)
         pipe.execute()
 
 
-def push(run, delayed, pipeline=None):
-    """Create the RQ job for a run: JSON payload, the run id as its only argument."""
-    if pipeline is None:
-        # RQ alone makes two round trips (save the job, then push it); one pipeline is one.
-        with get_redis().pipeline() as pipe:
-            job = push(run, delayed, pipeline=pipe)
-            pipe.execute()
-        return job
+def push(run, delayed, pipeline):
+    """Add the RQ job of a run to `pipeline`: JSON payload, the run id as its only argument."""
     queue = get_rq_queue(run.rq_queue_name)
     options = {
         "job_id": run.rq_job_id,

@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from redis.exceptions import RedisError
 
-from .models import Worker
+from .models import SchedulerLease, Worker
 from .queues import get_redis
-from .scheduler import LOCK_KEY
+from .scheduler import Leadership
 
 CheckResult = namedtuple("CheckResult", "name ok detail latency_ms")
 
@@ -67,28 +67,17 @@ def check_workers():
 
 
 def scheduler_leader():
-    """(leader's application name, seconds since its last tick) or None when no scheduler leads.
+    """(leader's name, seconds since it last renewed its lease) or None when no scheduler leads.
 
-    The leader re-checks its advisory lock with a query every step, so the lock session's
-    `query_start` is the time of its last tick.
+    The leader renews its lease every tick, so the renewal's age is the age of its last tick.
     """
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute(
-            "SELECT a.application_name, extract(epoch FROM now() - a.query_start) FROM pg_locks l "
-            "JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = %s AND l.objid = %s AND l.objsubid = 2 "
-            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-            "ORDER BY a.query_start DESC LIMIT 1",
-            list(LOCK_KEY),  # pg_try_advisory_lock(int4, int4): classid, objid
-        )
-        row = cursor.fetchone()
-    return None if row is None else (row[0], float(row[1] or 0.0))
+    return SchedulerLease.current(Leadership.LEASE)
 
 
 def check_scheduler():
     leader = scheduler_leader()
     if leader is None:
-        return False, "no scheduler holds the leader lock"
+        return False, "no scheduler holds the leader lease"
     return True, leader[0]
 
 

@@ -334,7 +334,9 @@ def publish_progress(sender, run, done, total, message, **kwargs):
 
 @receiver(run_status_changed, dispatch_uid="jobs.live.publish_status")
 def publish_status(sender, run, status, **kwargs):
-    """Publish a run's status change to its watchers."""
+    """Publish a run's status change to its watchers (the outbox's moves are not events)."""
+    if status not in STATUS_EVENTS:
+        return
     try:
         live_events.status(run, status)
     except Exception:  # noqa: BLE001 - a receiver's error would otherwise fail the task

@@ -6,12 +6,13 @@ from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.command import send_command
+from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
 
+from .attempts import fail_attempt
 from .dispatch import dispatch, dispatch_pending
 from .exceptions import WorkerLost
-from .signals import run_status_changed
-from .queues import get_redis
+from .queues import get_redis, get_rq_queue
 from .status import AttemptOutcome, RunStatus
 
 logger = logging.getLogger("jobs.reconcile")
@@ -44,21 +45,30 @@ def recover_lost_runs(now=None):
         else:
             why = ("is alive but not running this attempt" if run.worker_alive
                    else "stopped heartbeating while running this attempt")
-            won = run.mark_attempt_failed(
-                attempt, AttemptOutcome.WORKER_LOST, WorkerLost, f"worker {run.worker_name} {why}", now=now,
-            )
+            # Compare-and-set on the attempt: of several sweepers (every worker runs one, and the
+            # scheduler) exactly one settles it.
+            won = fail_attempt(run, attempt, AttemptOutcome.WORKER_LOST, WorkerLost,
+                               f"worker {run.worker_name} {why}", now=now)
         if won:
             recovered += 1
             logger.warning("run %s lost with worker %s; now %s", run.pk, run.worker_name, run.status)
-            run_status_changed.send(sender=JobRun, run=run, status=str(run.status))
-            if run.status == RunStatus.FAILED:
-                dispatch(run, now=now)
     return recovered
 
 
+# RQ job statuses after which RQ will never run the job again.
+RQ_DONE_STATUSES = {b"finished", b"failed", b"stopped", b"canceled"}
+
+
 def redispatch_forgotten(now=None, batch=500):
-    """Hand back to the outbox the queued/scheduled runs whose RQ job Redis no longer holds."""
-    from .models import JobRun
+    """Hand back to the outbox the waiting runs that no RQ job will ever start; return how many.
+
+    A queued or scheduled run is forgotten when its RQ job is gone (flush, restart without
+    persistence), sits in RQ's failed or finished registries, was popped by a worker that died
+    before claiming it (hash still "queued" but in no list, or "started" by a dead worker), or
+    is "scheduled" but in no scheduled registry. A re-dispatch is safe even if a live worker
+    still holds the old job: the claim is a compare-and-set, so one of the two runs it.
+    """
+    from .models import JobRun, Worker
 
     runs = list(
         JobRun.objects.waiting().unchanged_for(settings.JOBS_DISPATCH_GRACE_SECONDS, now=now)
@@ -69,16 +79,43 @@ def redispatch_forgotten(now=None, batch=500):
     redis = get_redis()
     with redis.pipeline(transaction=False) as pipe:
         for run in runs:
-            pipe.exists(Job.key_for(run.rq_job_id))
-        present = pipe.execute()
+            pipe.hmget(Job.key_for(run.rq_job_id), "status", "worker_name")
+        states = pipe.execute()
+    alive = None
+    listed = {}  # RQ queue name -> job ids in its list and its intermediate list
+    forgotten = []
+    for run, (status, worker_name) in zip(runs, states):
+        if status is None or status in RQ_DONE_STATUSES:
+            forgotten.append(run)
+        elif status == b"started":
+            if alive is None:
+                alive = set(Worker.objects.alive().values_list("name", flat=True))
+            if (worker_name or b"").decode() not in alive:
+                forgotten.append(run)
+        elif status == b"queued" or status == b"scheduled":
+            if run.rq_queue_name not in listed:
+                listed[run.rq_queue_name] = _listed_job_ids(redis, run.rq_queue_name)
+            if run.rq_job_id.encode() not in listed[run.rq_queue_name]:
+                forgotten.append(run)
     count = 0
-    for run, exists in zip(runs, present):
-        if not exists and run.mark_lost_in_redis():
+    for run in forgotten:
+        if run.mark_lost_in_redis():
             count += 1
             dispatch(run, now=now)
     if count:
-        logger.warning("re-dispatched %d runs that Redis had forgotten", count)
+        logger.warning("re-dispatched %d runs that Redis had forgotten or a dead worker had popped", count)
     return count
+
+
+def _listed_job_ids(redis, rq_queue_name):
+    """Every job id RQ still holds for one lane: queued, being handed to a worker, or scheduled."""
+    queue = get_rq_queue(rq_queue_name)
+    with redis.pipeline(transaction=False) as pipe:
+        pipe.lrange(queue.key, 0, -1)
+        pipe.lrange(IntermediateQueue.get_intermediate_queue_key(queue.key), 0, -1)
+        pipe.zrange(queue.scheduled_job_registry.key, 0, -1)
+        queued, handed, scheduled = pipe.execute()
+    return {*queued, *handed, *scheduled}
 
 
 def enforce_cancellations(now=None):

@@ -1,4 +1,10 @@
-"""What the RQ worker calls: claim the run in the ledger, execute the task, record the outcome."""
+"""One run's life in a worker: claim it in the ledger, execute the task, record the outcome.
+
+`execute(run_id)` is what RQ calls (the RQ job's function; its only argument is the run id). It
+hands the run to the WorkerSession of the worker process, which owns the process's database
+connection and takes the run from claim to a durably written outcome before the worker takes
+another job. Nothing is held back and no other thread touches the connection.
+"""
 
 import logging
 import os
@@ -6,245 +12,206 @@ import signal
 import socket
 import time
 import traceback as tb
+from contextvars import ContextVar
 
-from django.db import close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections
 
+from .attempts import fail_attempt
 from .context import JobContext, current_run
 from .definitions import get_task
 from .exceptions import HardTimeLimitExceeded, JobCancelled, SoftTimeLimitExceeded, WorkerShutdown
-from .ledger_thread import LedgerThread
 from .limits import time_limits
 from .progress import ProgressReporter
 from .results import to_task_result
-from .signals import run_progress, run_status_changed
 from .status import AttemptOutcome, RunStatus
 
 logger = logging.getLogger("jobs.runner")
 
-# What this process has done, written to its Worker row by the heartbeat (no per-job writes).
-stats = {"current_run": None, "done": 0, "failed": 0}
-_last_finished = 0.0
+# The session of the worker running in this thread (EngramWorker sets it while it works). A
+# context variable, like current_run, so that a plain RQ worker or a test calling execute()
+# directly gets a session of its own instead of sharing anything.
+current_session = ContextVar("jobs_worker_session", default=None)
+
 # A connection used less than this long ago is trusted without Django's health check query.
 TRUST_CONNECTION_SECONDS = 5.0
+# Waits between attempts to write to a database that is down: the outcome is never dropped.
+RETRY_FIRST_SECONDS = 0.05
+RETRY_MAX_SECONDS = 1.0
+# Errors after which the statement may or may not have committed, and a retry must find out.
+CONNECTION_ERRORS = (OperationalError, InterfaceError)
 
 
-class DeferredSuccess:
-    """Hold a worker's last success until its next claim, which writes both in one statement.
+class WorkerSession:
+    """A worker process's ledger side: claim a run, execute it, record its outcome durably.
 
-    Only a worker that promises to flush (EngramWorker: before it blocks on an empty queue and
-    when it stops) turns this on; anything else calling execute() writes every success at once.
-    The cost of the saved round trip: a worker SIGKILLed between a task's return and its next
-    dequeue (about a millisecond when busy) leaves the run "running", and lost-run recovery runs
-    it again, exactly as if it had been killed just before the write.
+    The heartbeat thread reads `current_run_id`, `done` and `failed` (plain attribute reads).
     """
 
-    def __init__(self):
-        self.enabled = False
-        self.pending = None
+    def __init__(self, name, host, pid):
+        self.name, self.host, self.pid = name, host, pid
+        self.current_run_id = None
+        self.last_run_id = None  # the run of the last job this session handled, claimed or not
+        self.done = 0
+        self.failed = 0
+        self._used_at = -float("inf")
 
-    def take(self):
-        pending, self.pending = self.pending, None
-        return pending
+    @classmethod
+    def for_current_job(cls):
+        """The session of this thread's worker, or a new one named after the current RQ job's."""
+        session = current_session.get()
+        if session is not None:
+            return session
+        from rq import get_current_job
 
-    def hold(self, success):
-        if not self.enabled:
-            success.record()
-            _after_success(success)
-            return
-        self.flush()
-        self.pending = success
+        job = get_current_job()
+        host = socket.gethostname()
+        name = getattr(job, "worker_name", None) or f"{host}.{os.getpid()}"
+        return cls(name, host, os.getpid())
 
-    def flush(self):
-        """Write the held success, if any (the worker calls this before it idles or stops)."""
-        success = self.take()
-        if success is None:
-            return
+    # --- the one loop step --------------------------------------------------------------
+
+    def execute(self, run_id):
+        """Run one attempt of a run, from claim to a recorded outcome; return a summary dict."""
+        from django.utils import timezone
+
+        from .models import JobRun
+
+        self._check_connection()
+        # The claim's time is also its token: a repeat after a lost reply finds its own claim.
+        now = timezone.now()
+        self.last_run_id = run_id
+        claimed = self.durably(lambda: JobRun.claim(run_id, self.name, self.host, self.pid, now=now))
+        if claimed is None:
+            return self._not_claimed(run_id)
+        run, attempt = claimed
+        self.current_run_id = run.pk
         try:
-            success.record()
-        except BaseException:
-            self.pending = success  # keep it for the next flush or claim rather than lose it
-            raise
-        _after_success(success)
-
-    def settle(self, success):
-        """After a claim that carried `success`: announce it if written, else hold it again."""
-        if success is None:
-            return
-        if success.won is None:
-            self.pending = success  # the statement failed: neither write happened
+            outcome = self._execute_claimed(run, attempt)
+        finally:
+            # Cleared only once the outcome is in the ledger (or the run was handed back).
+            self.current_run_id = None
+            self._used_at = time.monotonic()
+        if outcome == RunStatus.SUCCEEDED:
+            self.done += 1
         else:
-            _after_success(success)
+            self.failed += 1
+        return {"run": str(run.pk), "status": outcome}
 
+    def durably(self, write, recheck=None):
+        """Call `write` until the database answers; return its result.
 
-deferred = DeferredSuccess()
-# The worker's helper thread for claims sent ahead (started and stopped by EngramWorker).
-ledger = LedgerThread()
-# run id -> (the Future of its claim, the held success riding on it)
-_claims_ahead = {}
+        After an error that may have hidden a commit, a falsy result is checked with `recheck`
+        (did the earlier try commit?). The worker holds its job meanwhile: it never drops an
+        outcome or a claim because Postgres is restarting.
+        """
+        delay, failed = RETRY_FIRST_SECONDS, False
+        while True:
+            try:
+                result = write()
+                if not result and failed and recheck is not None:
+                    return recheck()
+                return result
+            except CONNECTION_ERRORS as exc:
+                if connection.in_atomic_block:
+                    raise  # the caller's transaction is gone; only it can start over
+                failed = True
+                logger.warning("worker %s: database unavailable (%s); retrying in %.2fs", self.name, exc, delay)
+                _reset_connection()
+                time.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
 
+    # --- inside the attempt --------------------------------------------------------------
 
-def claim_ahead(run_id, worker_name, worker_host, worker_pid):
-    """Send the claim of a run its worker just dequeued; execute() collects it."""
-    from .models import JobRun
+    def _execute_claimed(self, run, attempt):
+        task = get_task(run.task_path)
+        reporter = ProgressReporter(run)
+        context_token = current_run.set(run)
+        try:
+            with time_limits(run.soft_time_limit, run.hard_time_limit, lambda: _hard_limit_reached(run, attempt)):
+                try:
+                    if task.takes_context:
+                        earlier = list(run.attempts.all()) if attempt.number > 1 else []
+                        task_result = to_task_result(run, task, attempts=[*earlier, attempt])
+                        value = task.call(JobContext(task_result=task_result, run=run, reporter=reporter),
+                                          *run.args, **run.kwargs)
+                    else:
+                        value = task.call(*run.args, **run.kwargs)
+                except JobCancelled:
+                    _flush_quietly(reporter)
+                    self.durably(lambda: run.mark_cancelled(attempt),
+                                 lambda: run.attempt_recorded(attempt, AttemptOutcome.CANCELLED))
+                    return RunStatus.CANCELLED
+                except (WorkerShutdown, SystemExit, KeyboardInterrupt):
+                    # Not the task's fault: back to the outbox without spending an attempt.
+                    _flush_quietly(reporter)
+                    self.durably(lambda: run.mark_interrupted(attempt),
+                                 lambda: run.attempt_recorded(attempt, AttemptOutcome.INTERRUPTED))
+                    logger.warning("run %s interrupted by worker shutdown; it will be dispatched again", run.pk)
+                    raise
+                except BaseException as exc:  # noqa: BLE001 - every task error is recorded, none escapes
+                    _flush_quietly(reporter)
+                    return self._record_failure(run, attempt, exc)
+        finally:
+            current_run.reset(context_token)
+        progress = reporter.take_pending()
+        try:
+            won = self.durably(lambda: run.mark_succeeded(attempt, value, progress=progress),
+                               lambda: run.attempt_recorded(attempt, AttemptOutcome.SUCCEEDED))
+        except (TypeError, ValueError) as exc:  # the return value is not JSON
+            return self._record_failure(run, attempt, exc)
+        if won:
+            return RunStatus.SUCCEEDED
+        # Someone else ended the attempt first (an operator's cancel, a recovery): the ledger knows.
+        logger.info("run %s: its success came too late, the run had already moved on", run.pk)
+        run.refresh_from_db()
+        return run.status
 
-    _check_connection()
-    finishing = deferred.take()
-    future = ledger.submit(JobRun.claim, run_id, worker_name, worker_host, worker_pid, None, finishing)
-    _claims_ahead[run_id] = (future, finishing)
+    def _record_failure(self, run, attempt, exc):
+        outcome = AttemptOutcome.SOFT_TIME_LIMIT if isinstance(exc, SoftTimeLimitExceeded) else AttemptOutcome.FAILED
+        text = "".join(tb.format_exception(exc))
+        won = self.durably(lambda: fail_attempt(run, attempt, outcome, type(exc), str(exc), text),
+                           lambda: run.attempt_recorded(attempt, outcome))
+        if not won:
+            run.refresh_from_db()
+        return run.status
 
+    def _not_claimed(self, run_id):
+        """Explain a duplicate or stale RQ job; re-dispatch a run that is not due yet."""
+        from .dispatch import dispatch
+        from .models import JobRun
 
-def _collect_claim(run_id):
-    future, finishing = _claims_ahead.pop(run_id)
-    try:
-        return future.result()
-    finally:
-        deferred.settle(finishing)
+        run = JobRun.objects.filter(pk=run_id).first()
+        if run is None:
+            logger.warning("run %s does not exist; dropping its RQ job", run_id)
+            return {"run": run_id, "status": "missing"}
+        if run.status in RunStatus.claimable() and run.cancel_requested_at is None:
+            # Nobody runs it and it was not due (a re-push before run_after): wait for its time.
+            if run.status in RunStatus.waiting():
+                run.mark_lost_in_redis()
+            if run.status in RunStatus.undispatched():
+                dispatch(run)
+        logger.debug("run %s not claimed (status %s); skipping duplicate RQ job", run_id, run.status)
+        return {"run": run_id, "status": run.status, "skipped": True}
 
-
-def abandon_claim(run_id):
-    """Hand back a run claimed ahead whose job never reached execute() (RQ failed in between)."""
-    if run_id not in _claims_ahead:
-        return
-    try:
-        claimed = _collect_claim(run_id)
-        if claimed is not None:
-            run, attempt = claimed
-            run.mark_interrupted(attempt)
-            logger.warning("run %s was claimed but RQ never called its task; it will be dispatched again", run.pk)
-    except Exception:  # noqa: BLE001 - RQ's own error is the one to report; recovery settles the run
-        logger.exception("run %s: cannot hand back its claim; lost-worker recovery will settle it", run_id)
-
-
-def _check_connection():
-    """Like a request: drop connections that broke or aged out while the worker sat idle."""
-    # Between back-to-back jobs the check (a SELECT 1 per job) is skipped; a broken connection
-    # still marks itself unusable and is replaced here.
-    if time.monotonic() - _last_finished > TRUST_CONNECTION_SECONDS or _connection_had_errors():
-        ledger.drain()  # the helper may still be using the connection this may close
-        close_old_connections()
-
-
-def _worker_identity():
-    from rq import get_current_job
-
-    job = get_current_job()
-    host = socket.gethostname()
-    name = getattr(job, "worker_name", None) or f"{host}.{os.getpid()}"
-    return name, host, os.getpid()
+    def _check_connection(self):
+        """Like a request: drop connections that broke or aged out while the worker sat idle."""
+        # Between back-to-back jobs the check (a SELECT 1 per job) is skipped; a broken
+        # connection still marks itself unusable and is replaced here.
+        if time.monotonic() - self._used_at > TRUST_CONNECTION_SECONDS or connection.errors_occurred:
+            close_old_connections()
 
 
 def execute(run_id):
     """Run one attempt of a run; the RQ entry point (its only argument is the run id)."""
-    global _last_finished
-    from .dispatch import dispatch
-    from .models import JobRun
+    return WorkerSession.for_current_job().execute(run_id)
 
+
+def _reset_connection():
+    """Drop this thread's database connection so the next query opens a fresh one."""
     try:
-        if run_id in _claims_ahead:
-            claimed = _collect_claim(run_id)
-        else:
-            _check_connection()
-            name, host, pid = _worker_identity()
-            finishing = deferred.take()
-            try:
-                claimed = JobRun.claim(run_id, name, host, pid, finishing=finishing)
-            finally:
-                deferred.settle(finishing)
-        if claimed is None:
-            return _not_claimed(run_id)
-        run, attempt = claimed
-        stats["current_run"] = run.pk
-        run_status_changed.send(sender=JobRun, run=run, status="started")
-        outcome = _execute_claimed(run, attempt)
-        if outcome != RunStatus.SUCCEEDED:
-            stats["failed"] += 1
-        if run.status == RunStatus.FAILED:
-            dispatch(run)  # schedule the next attempt now; the outbox retries if Redis refuses
-        return {"run": str(run.pk), "status": outcome}
-    finally:
-        # A held success leaves its run "running" until it is written: the heartbeat keeps
-        # reporting it as this worker's, or recovery would take it for lost.
-        stats["current_run"] = deferred.pending.run.pk if deferred.pending is not None else None
-        _last_finished = time.monotonic()
-
-
-def _connection_had_errors():
-    return any(conn.errors_occurred for conn in connections.all(initialized_only=True))
-
-
-def _not_claimed(run_id):
-    """Explain a duplicate or stale RQ job; re-dispatch a run that is not due yet."""
-    from .dispatch import dispatch
-    from .models import JobRun
-
-    run = JobRun.objects.filter(pk=run_id).first()
-    if run is None:
-        logger.warning("run %s does not exist; dropping its RQ job", run_id)
-        return {"run": run_id, "status": "missing"}
-    if run.status in RunStatus.claimable() and run.cancel_requested_at is None:
-        # Nobody runs it and it was not due (a re-push before run_after): wait for its time.
-        if run.status in RunStatus.waiting():
-            run.mark_lost_in_redis()
-        if run.status in RunStatus.undispatched():
-            dispatch(run)
-    logger.info("run %s not claimed (status %s); skipping duplicate RQ job", run_id, run.status)
-    return {"run": run_id, "status": run.status, "skipped": True}
-
-
-def _execute_claimed(run, attempt):
-    task = get_task(run.task_path)
-    reporter = ProgressReporter(run)
-    context_token = current_run.set(run)
-    try:
-        with time_limits(run.soft_time_limit, run.hard_time_limit, lambda: _hard_limit_reached(run, attempt)):
-            try:
-                if task.takes_context:
-                    earlier = list(run.attempts.all()) if attempt.number > 1 else []
-                    task_result = to_task_result(run, task, attempts=[*earlier, attempt])
-                    value = task.call(JobContext(task_result=task_result, run=run, reporter=reporter),
-                                      *run.args, **run.kwargs)
-                else:
-                    value = task.call(*run.args, **run.kwargs)
-            except JobCancelled:
-                _flush_quietly(reporter)
-                run.mark_cancelled(attempt)
-                _announce(run, "cancelled")
-                return RunStatus.CANCELLED
-            except (WorkerShutdown, SystemExit, KeyboardInterrupt):
-                # Not the task's fault: back to the outbox without spending an attempt.
-                _flush_quietly(reporter)
-                run.mark_interrupted(attempt)
-                logger.warning("run %s interrupted by worker shutdown; it will be dispatched again", run.pk)
-                raise
-            except BaseException as exc:  # noqa: BLE001 - every task error is recorded, none escapes
-                _flush_quietly(reporter)
-                return _record_failure(run, attempt, exc)
-    finally:
-        current_run.reset(context_token)
-    try:
-        success = run.succeeded_attempt(attempt, value, progress=reporter.take_pending())
-    except (TypeError, ValueError) as exc:  # the return value is not JSON
-        return _record_failure(run, attempt, exc)
-    deferred.hold(success)
-    if success.won is False:  # written at once and lost: the ledger knows what happened instead
-        run.refresh_from_db()
-        return run.status
-    return RunStatus.SUCCEEDED  # written, or held for the next claim
-
-
-def _after_success(success):
-    """Announce a written success (a lost compare-and-set means someone else ended the run)."""
-    run = success.run
-    if stats["current_run"] == run.pk:
-        stats["current_run"] = None
-    if not success.won:
-        logger.info("run %s: its success came too late, the run had already moved on", run.pk)
-        return
-    stats["done"] += 1
-    if success.had_progress:
-        done, total, message = success.progress
-        run_progress.send(sender=type(run), run=run, done=done, total=total, message=message)
-    _announce(run, "succeeded")
+        connection.close()
+    except CONNECTION_ERRORS:
+        pass
 
 
 def _flush_quietly(reporter):
@@ -253,22 +220,9 @@ def _flush_quietly(reporter):
         reporter.flush()
     except JobCancelled:
         pass
-
-
-def _record_failure(run, attempt, exc):
-    outcome = AttemptOutcome.SOFT_TIME_LIMIT if isinstance(exc, SoftTimeLimitExceeded) else AttemptOutcome.FAILED
-    text = "".join(tb.format_exception(exc))
-    if run.mark_attempt_failed(attempt, outcome, type(exc), str(exc), text):
-        _announce(run, "failed" if run.status == RunStatus.FAILED else "dead")
-    else:
-        run.refresh_from_db()
-    return run.status
-
-
-def _announce(run, status):
-    from .models import JobRun
-
-    run_status_changed.send(sender=JobRun, run=run, status=status)
+    except CONNECTION_ERRORS as exc:  # the outcome matters, its last progress line does not
+        logger.warning("run %s: last progress report not written: %s", reporter.run.pk, exc)
+        _reset_connection()
 
 
 def flush_live_events(timeout=1.0):
@@ -280,17 +234,13 @@ def flush_live_events(timeout=1.0):
 
 def _hard_limit_reached(run, attempt):
     """Record the hard-limit outcome, then kill this process (the watchdog thread runs this)."""
-    from .dispatch import dispatch
-
+    won = False
     try:
-        won = run.mark_attempt_failed(
-            attempt, AttemptOutcome.HARD_TIME_LIMIT, HardTimeLimitExceeded,
+        won = fail_attempt(
+            run, attempt, AttemptOutcome.HARD_TIME_LIMIT, HardTimeLimitExceeded,
             f"killed after the hard time limit of {run.hard_time_limit:g}s",
         )
-        if won and run.status == RunStatus.FAILED:
-            dispatch(run)
         if won:
-            _announce(run, "failed" if run.status == RunStatus.FAILED else "dead")
             flush_live_events()
     finally:
         connections.close_all()

@@ -168,3 +168,45 @@ def fails_first_time(key):
     if get_redis().incr(f"engram:samples:first:{key}") == 1:
         raise RuntimeError(f"first run for {key} fails")
     return f"{key} ok"
+
+
+# --- the chaos benchmark's mix (bench/chaos.py): every one at-least-once, retried on loss ------
+
+AT_LEAST_ONCE = RetryPolicy.fixed(6, 0.5)
+EFFECTS_TABLE = "jobs_sample_effect"  # created by bench/chaos.py, not a model: not part of the schema
+
+
+@task(retry=AT_LEAST_ONCE)
+def chaos_noop():
+    """Nothing, at least once."""
+
+
+@task(retry=AT_LEAST_ONCE)
+def chaos_sleep(seconds=0.05):
+    time.sleep(seconds)
+
+
+@task(takes_context=True, retry=AT_LEAST_ONCE)
+def chaos_flaky(context):
+    """Fail the first attempt, succeed on a retry."""
+    if context.run.attempt < 2:
+        raise RuntimeError("planned failure of the first attempt")
+    return context.run.attempt
+
+
+@task(takes_context=True, retry=AT_LEAST_ONCE)
+def chaos_progress(context, steps=5, delay=0.01):
+    for done in range(1, steps + 1):
+        time.sleep(delay)
+        context.report_progress(done, steps, f"step {done}")
+    return steps
+
+
+@task(takes_context=True, retry=AT_LEAST_ONCE)
+def chaos_effect(context):
+    """Write one row to the effects table: a side effect the benchmark counts (at least once)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {EFFECTS_TABLE} (run_id, attempt) VALUES (%s, %s)",
+                       [context.run_id, context.run.attempt])

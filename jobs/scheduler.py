@@ -1,9 +1,11 @@
 """The periodic scheduler: one active process fires due schedules, dispatches and reconciles.
 
-`manage.py jobs scheduler` runs Scheduler.run(). Any number may run; a Postgres session
-advisory lock makes exactly one of them active, and the others take over within a tick of its
-death. Each firing is also a compare-and-set on the schedule row, so even two processes that
-both believed they led could not fire the same tick twice.
+`manage.py jobs scheduler` runs Scheduler.run(). Any number may run; a lease in Postgres
+(JOBS_SCHEDULER_LEASE_SECONDS, renewed every tick) makes one of them active, and a standby
+takes over within one lease of the leader's death or freeze. The lease carries a fencing
+token that every firing checks inside its transaction, so a frozen leader that wakes up fires
+nothing; and each firing is also a compare-and-set on the schedule row, so even two processes
+that both believed they led could not fire the same tick twice.
 
 Misfires: fire times no older than JOBS_SCHEDULER_MISFIRE_GRACE_SECONDS (default 10) are on
 time, and each gets its run, so a short stall or a failover loses no tick. When the oldest due
@@ -14,6 +16,7 @@ Each scheduled run carries its nominal fire time as `run_after` (already past wh
 enqueued, so it does not delay the run): the ledger shows which tick a run belongs to.
 """
 
+import itertools
 import json
 import logging
 import os
@@ -21,7 +24,7 @@ import socket
 import time
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, Error as DatabaseError, close_old_connections, connections, transaction
+from django.db import Error as DatabaseError, close_old_connections, transaction
 from django.db.models import Min
 from django.tasks.exceptions import InvalidTask
 from django.utils import timezone
@@ -32,10 +35,6 @@ from .models import OverlapPolicy, Schedule
 from .reconcile import reconcile
 
 logger = logging.getLogger("jobs.scheduler")
-
-# pg_try_advisory_lock(int4, int4): "jobs" in ASCII, then the scheduler's own number.
-LOCK_KEY = (0x6A6F6273, 1)
-
 
 def misfire_grace():
     return settings.JOBS_SCHEDULER_MISFIRE_GRACE_SECONDS
@@ -56,8 +55,12 @@ def run_now(schedule, user=None):
     return result
 
 
-def fire(schedule, now=None, grace=None):
-    """Advance a due schedule and enqueue its runs in one transaction; return the run ids."""
+def fire(schedule, now=None, grace=None, fence=None):
+    """Advance a due schedule and enqueue its runs in one transaction; return the run ids.
+
+    `fence` (the firing scheduler's Leadership) is checked inside that transaction: a leader
+    that lost its lease while frozen fires nothing when it wakes.
+    """
     # None: not due, or another scheduler (or an admin edit) took the tick first.
     now = now or timezone.now()
     firing = schedule.plan(now, misfire_grace() if grace is None else grace)
@@ -65,6 +68,10 @@ def fire(schedule, now=None, grace=None):
         return None
     expected = schedule.next_fire_at
     with transaction.atomic():
+        if fence is not None and not fence.still_holds():
+            logger.warning("schedule %r: not fired, this scheduler's lease expired (another one leads now)",
+                           schedule.name)
+            return None
         overlapping = (
             bool(firing.fire_times) and schedule.overlap_policy == OverlapPolicy.SKIP and schedule.has_active_run()
         )
@@ -98,7 +105,7 @@ def fire(schedule, now=None, grace=None):
     return run_ids
 
 
-def fire_due(now=None, limit=100):
+def fire_due(now=None, limit=100, fence=None):
     """Fire the schedules due at `now`; return how many were fired or advanced."""
     now = now or timezone.now()
     done = 0
@@ -110,7 +117,7 @@ def fire_due(now=None, limit=100):
             logger.error("schedule %r cannot compute its fire times: %s", schedule.name, exc)
     for schedule in Schedule.objects.due(now).order_by("next_fire_at")[:limit]:
         try:
-            if fire(schedule, now) is not None:
+            if fire(schedule, now, fence=fence) is not None:
                 done += 1
         except ValueError as exc:  # a timing saved without clean(): report it, fire the others
             logger.error("schedule %r cannot compute its fire times: %s", schedule.name, exc)
@@ -118,47 +125,49 @@ def fire_due(now=None, limit=100):
 
 
 class Leadership:
-    """The scheduler's Postgres session advisory lock, held on a connection of its own."""
+    """The scheduler's lease (jobs.models.SchedulerLease): renewed every tick, fenced by a token."""
 
-    def __init__(self, alias=DEFAULT_DB_ALIAS):
-        self.alias = alias
-        self.connection = None
-        self.held = False
+    LEASE = "scheduler"
+    _count = itertools.count(1)
+
+    def __init__(self, seconds=None):
+        self.seconds = seconds
+        self.token = None
+        # Unique per object: tests run two in one process; operators read host and pid.
+        self.name = f"jobs scheduler {socket.gethostname()}:{os.getpid()}/{next(self._count)}"
 
     @property
-    def name(self):
-        return f"jobs scheduler {socket.gethostname()}:{os.getpid()}"
+    def held(self):
+        return self.token is not None
 
     def acquire(self):
-        """Take the lock, or check that this process still holds it; return whether it leads."""
+        """Renew the lease, or take it if it is free or expired; return whether this process leads."""
+        from .models import SchedulerLease
+
+        seconds = self.seconds or settings.JOBS_SCHEDULER_LEASE_SECONDS
         try:
-            if self.connection is None:
-                # Not the working connection: close_old_connections() may recycle that one at
-                # any tick, and closing the session is what gives up the lock. (So it needs a
-                # session of its own: not through a transaction-pooling PgBouncer.)
-                self.connection = connections[self.alias].copy()
-            with self.connection.cursor() as cursor:
-                if self.held:
-                    cursor.execute("SELECT 1")  # the session lives, so the lock is still ours
-                else:
-                    cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", LOCK_KEY)
-                    self.held = cursor.fetchone()[0]
-                    if self.held:  # operators (and tests) find the leader in pg_stat_activity
-                        cursor.execute("SELECT set_config('application_name', %s, false)", [self.name[:63]])
+            self.token = SchedulerLease.acquire(self.LEASE, self.name, self.token, seconds)
         except DatabaseError as exc:
-            logger.warning("scheduler lock connection failed: %s", exc)
-            self.release()
+            logger.warning("scheduler lease: cannot reach the database: %s", exc)
+            self.token = None
         return self.held
 
+    def still_holds(self):
+        """The fencing check a firing makes inside its transaction (locks the lease until commit)."""
+        from .models import SchedulerLease
+
+        return self.token is not None and SchedulerLease.holds(self.LEASE, self.name, self.token)
+
     def release(self):
-        """Give up the lock (by closing its session)."""
-        self.held = False
-        if self.connection is not None:
+        """Give the lease up now, so a standby takes over at its next tick."""
+        from .models import SchedulerLease
+
+        token, self.token = self.token, None
+        if token is not None:
             try:
-                self.connection.close()
-            except DatabaseError:
-                pass
-            self.connection = None
+                SchedulerLease.give_up(self.LEASE, self.name, token)
+            except DatabaseError as exc:  # it expires on its own
+                logger.warning("scheduler lease: cannot give it up: %s", exc)
 
 
 class Scheduler:
@@ -176,11 +185,11 @@ class Scheduler:
         leading = self.leadership.held
         if not self.leadership.acquire():
             if leading:
-                logger.warning("lost the scheduler lock; standing by")
+                logger.warning("lost the scheduler lease; standing by")
             return False
         if not leading:
             logger.info("%s is the active scheduler", self.leadership.name)
-        worked = fire_due(now) > 0
+        worked = fire_due(now, fence=self.leadership) > 0
         if self.reconciled_at is None or time.monotonic() - self.reconciled_at >= self.housekeeping:
             self.reconciled_at = time.monotonic()
             report = reconcile()
@@ -192,7 +201,7 @@ class Scheduler:
     def pause(self):
         """Seconds until the next step: up to the soonest fire time, never more than a tick."""
         if not self.leadership.held:
-            return self.tick  # a standby retries the lock once a tick
+            return self.tick  # a standby tries the lease once a tick
         soonest = Schedule.objects.enabled().aggregate(soonest=Min("next_fire_at"))["soonest"]
         if soonest is None:
             return self.tick

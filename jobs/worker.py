@@ -1,5 +1,6 @@
 """EngramWorker: the RQ worker class every `manage.py rqworker` runs (set in settings.RQ)."""
 
+import ctypes
 import logging
 import math
 import os
@@ -9,15 +10,17 @@ import threading
 import time
 
 from django.conf import settings
-from django.db import close_old_connections, connections
+from django.db import DatabaseError, close_old_connections, connections
+from redis.exceptions import RedisError
+from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 from rq.timeouts import BaseDeathPenalty
 from rq.worker import SimpleWorker, WorkerStatus
 
 from .dispatch import ENTRYPOINT
 from .pausing import PausedQueuesCache, queue_of
-from .runner import abandon_claim, claim_ahead, deferred, ledger
-from .runner import stats as runner_stats
+from .reconcile import recover_lost_runs
+from .runner import WorkerSession, current_session, flush_live_events
 
 logger = logging.getLogger("jobs.worker")
 
@@ -29,6 +32,11 @@ PAUSE_CHECK_SECONDS = 2
 # bench/jobs_throughput.py). The key's TTL is minutes, so doing both at most once a second keeps
 # the worker just as visible and stoppable.
 HEARTBEAT_SECONDS = 1.0
+# Waits between pings while Redis is unreachable.
+REDIS_RETRY_FIRST_SECONDS = 0.1
+REDIS_RETRY_MAX_SECONDS = 2.0
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+_AGAIN = object()  # a dequeue slice that found nothing: look again
 
 
 class NoDeathPenalty(BaseDeathPenalty):
@@ -41,21 +49,59 @@ class NoDeathPenalty(BaseDeathPenalty):
         pass
 
 
+class EngramRQScheduler(RQScheduler):
+    """RQ's scheduler process, which dies with the worker that forked it.
+
+    RQ forks it and never tells it when its worker is SIGKILLed: the orphan kept running and
+    kept the per-queue scheduler locks for hours. The kernel sends it SIGTERM when its parent
+    dies (PR_SET_PDEATHSIG); RQ's handler then stops it at its next loop and releases the locks.
+    """
+
+    def work(self):
+        parent = os.getppid()
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):  # not Linux: the lock TTL (interval + 60 s) frees the queues
+            logger.warning("RQ scheduler: cannot ask the kernel to stop it with its worker")
+        self._install_signal_handlers()
+        if os.getppid() != parent:  # the worker died before the request took effect
+            self.request_stop()
+        super().work()
+
+
+# RQ's per-job lines: a worker logging each job at INFO drained half as fast in a side-by-side
+# run. They go to DEBUG; the ledger and its signals carry what happened to each run.
+PER_JOB_MESSAGES = frozenset({
+    "Worker %s: %s: %s (%s)", "Worker %s: %s: %s", "Successfully completed %s job in %ss on worker %s",
+    "Successfully completed job %s in %ss on worker %s", "Worker %s: job %s result discarded immediately",
+    "Worker %s: job %s result is kept for %s seconds",
+})
+
+
+class JobLinesAtDebug(logging.LoggerAdapter):
+    """RQ's worker logger with its per-job INFO lines at DEBUG (start-up and shutdown stay INFO)."""
+
+    def info(self, msg, *args, **kwargs):
+        self.log(logging.DEBUG if msg in PER_JOB_MESSAGES else logging.INFO, msg, *args, **kwargs)
+
+
 def run_id_of(rq_job_id):
     """The run id inside an RQ job id (`<run uuid>-<dispatch number>`)."""
     return rq_job_id.rsplit("-", 1)[0] if rq_job_id else None
 
 
 class EngramWorker(SimpleWorker):
-    """Run jobs in the worker process (no fork per job) with ledger heartbeats.
+    """Run jobs in the worker process (no fork per job) through one WorkerSession.
 
     Measured on 2 cores (bench/jobs_throughput.py): RQ's forking Worker ran 48-89 no-op jobs/s,
     SimpleWorker 145-505/s. The fork bought isolation we get another way: hard time limits and
     forced cancellation kill this process after recording the outcome, and the supervisor
     (`manage.py serve`, systemd in production) starts a fresh worker.
 
-    Per job it also trims RQ's own Redis work (heartbeats, the suspend flag; see
-    HEARTBEAT_SECONDS) and sends the run's claim the moment the job is dequeued (runner.ledger).
+    The session (jobs.runner.WorkerSession) takes each run from claim to a durably written
+    outcome before the next dequeue. A heartbeat thread, on a connection of its own, reports the
+    worker and its current run to the ledger and sweeps for runs of lost workers. Redis and
+    Postgres outages are waited out: the worker never exits because of one.
     """
 
     death_penalty_class = NoDeathPenalty
@@ -64,6 +110,9 @@ class EngramWorker(SimpleWorker):
         # django-rq's rqworker passes --serializer, whose default is pickle; our payloads are JSON.
         kwargs["serializer"] = JSONSerializer
         super().__init__(*args, **kwargs)
+        self.log = JobLinesAtDebug(self.log, {})
+        self.session = WorkerSession(self.name, socket.gethostname(), os.getpid())
+        self._session_token = None
         self._heartbeat_stop = threading.Event()
         self._heartbeat_thread = None
         self._shutdown_timer = None
@@ -76,10 +125,7 @@ class EngramWorker(SimpleWorker):
         from .models import Worker
 
         Worker.register(self.name, self.hostname or "", os.getpid(), self.queue_names())
-        # This worker flushes held successes before it idles and when it stops (see below).
-        deferred.enabled = True
-        ledger.start()
-        self._stats_base = dict(runner_stats)
+        self._session_token = current_session.set(self.session)
         self._heartbeat_thread = threading.Thread(target=self._beat, name="engram-heartbeat", daemon=True)
         self._heartbeat_thread.start()
 
@@ -89,21 +135,46 @@ class EngramWorker(SimpleWorker):
         self._heartbeat_stop.set()
         if self._shutdown_timer is not None:
             self._shutdown_timer.cancel()
-        try:
-            self._flush_successes()
-        finally:
-            deferred.enabled = False
-            ledger.stop()
+        if self._session_token is not None:
+            current_session.reset(self._session_token)
+            self._session_token = None
         try:
             Worker.mark_stopped(self.name, self._own_stats())
-        finally:
+        except DatabaseError as exc:  # its heartbeat stops anyway: it reads as dead after the timeout
+            logger.warning("worker %s: cannot record its stop: %s", self.name, exc)
+        try:
             super().register_death()
+        except RedisError as exc:
+            logger.warning("worker %s: cannot unregister from Redis: %s", self.name, exc)
+
+    def _start_scheduler(self, burst=False, logging_level="INFO", date_format=None, log_format=None):
+        """RQ's own start-up of its scheduler, with a scheduler that dies with this worker."""
+        from rq.defaults import DEFAULT_LOGGING_DATE_FORMAT, DEFAULT_LOGGING_FORMAT
+
+        self.scheduler = EngramRQScheduler(
+            self.queues, connection=self.connection,
+            logging_level=logging_level if logging_level is not None else self.log.logger.level,
+            date_format=date_format or DEFAULT_LOGGING_DATE_FORMAT, log_format=log_format or DEFAULT_LOGGING_FORMAT,
+            serializer=self.serializer,
+        )
+        self.scheduler.acquire_locks()
+        if self.scheduler.acquired_locks:
+            if burst:
+                try:
+                    self.scheduler.register_birth()
+                    self.scheduler.enqueue_scheduled_jobs()
+                finally:
+                    self.scheduler.release_locks()
+                    self.scheduler.register_death()
+            else:
+                self.scheduler.start()
 
     def _beat(self):
-        """Refresh this worker's heartbeat row until it stops (own thread, own DB connection)."""
+        """Heartbeat into the ledger and sweep for lost runs until the worker stops (own thread)."""
         from .models import Worker
 
         interval = settings.JOBS_HEARTBEAT_SECONDS
+        reachable_since = None
         while not self._heartbeat_stop.wait(interval):
             try:
                 close_old_connections()
@@ -112,33 +183,55 @@ class EngramWorker(SimpleWorker):
                     # which recovery reads to tell a running run from a lost one.
                     Worker.register(self.name, self.hostname or "", os.getpid(), self.queue_names())
                     Worker.beat(self.name, self._own_stats())
-            except Exception:  # noqa: BLE001 - a DB blip must not kill the heartbeat thread
+                now = time.monotonic()
+                reachable_since = reachable_since or now
+                # Every worker sweeps, so detection does not wait for the scheduler leader. Only
+                # after the database has answered for a whole timeout: right after an outage
+                # every heartbeat is stale, and live workers need a beat to say so.
+                if now - reachable_since >= settings.JOBS_WORKER_TIMEOUT_SECONDS:
+                    recover_lost_runs()
+            except (DatabaseError, RedisError) as exc:
+                reachable_since = None
+                logger.warning("worker %s: heartbeat failed: %s", self.name, exc)
+                connections.close_all()
+            except Exception:  # noqa: BLE001 - nothing may kill the heartbeat thread
                 logger.exception("worker %s: heartbeat failed", self.name)
         connections.close_all()
 
     def _own_stats(self):
-        """This worker's counters (a process may host several workers one after another in tests)."""
-        base = getattr(self, "_stats_base", {"done": 0, "failed": 0})
-        return {"current_run": runner_stats["current_run"], "done": runner_stats["done"] - base["done"],
-                "failed": runner_stats["failed"] - base["failed"]}
-
-    def _flush_successes(self):
-        """Write the success the runner holds for the next claim; on a DB error keep it for later."""
-        try:
-            deferred.flush()
-        except Exception:  # noqa: BLE001 - the next claim or flush writes it; the loop must go on
-            logger.exception("worker %s: cannot record a finished run yet; will retry", self.name)
+        session = self.session
+        return {"current_run": session.current_run_id, "done": session.done, "failed": session.failed}
 
     def execute_job(self, job, queue):
-        """Send the run's claim now, so it overlaps RQ's preparations before it calls the task."""
-        run_id = job.args[0] if ledger.running and job.func_name == ENTRYPOINT and job.args else None
-        if run_id is not None:
-            claim_ahead(run_id, self.name, socket.gethostname(), os.getpid())
+        """Let RQ run the job; if Redis fails around it, run the job's run anyway and wait for Redis."""
         try:
             super().execute_job(job, queue)
-        finally:
-            if run_id is not None:
-                abandon_claim(run_id)
+        except RedisError as exc:
+            logger.warning("worker %s: Redis failed around job %s: %s", self.name, job.id, exc)
+            run_id = job.args[0] if job.func_name == ENTRYPOINT and job.args else None
+            if run_id is not None and str(self.session.last_run_id) != str(run_id):
+                # RQ failed before it called the task: the ledger is the truth, so run it here
+                # rather than strand it (RQ's own record of the job is stale either way).
+                self.session.execute(run_id)
+            self._wait_for_redis()
+
+    def _wait_for_redis(self):
+        """Ping Redis with backoff until it answers (the worker holds no job meanwhile)."""
+        delay = REDIS_RETRY_FIRST_SECONDS
+        while True:
+            try:
+                self.connection.ping()
+                return
+            except RedisError as exc:
+                logger.warning("worker %s: Redis unavailable (%s); retrying in %.1fs", self.name, exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, REDIS_RETRY_MAX_SECONDS)
+
+    def run_maintenance_tasks(self):
+        try:
+            super().run_maintenance_tasks()
+        except RedisError as exc:  # RQ's loop would quit on it; the next round retries
+            logger.warning("worker %s: RQ maintenance skipped, Redis unavailable: %s", self.name, exc)
 
     # --- RQ's own per-job Redis work -------------------------------------------------------
 
@@ -150,9 +243,12 @@ class EngramWorker(SimpleWorker):
         if timeout is None and now - self._beat_at < HEARTBEAT_SECONDS:
             return
         self._beat_at = now
-        with self.connection.pipeline(transaction=False) as pipe:
-            super().heartbeat(timeout, pipe)
-            pipe.execute()
+        try:
+            with self.connection.pipeline(transaction=False) as pipe:
+                super().heartbeat(timeout, pipe)
+                pipe.execute()
+        except RedisError as exc:  # RQ's loop would quit on it; the dequeue waits Redis out
+            logger.warning("worker %s: RQ heartbeat failed: %s", self.name, exc)
 
     def check_for_suspension(self, burst):
         """Read RQ's suspend flag at most once a second (`rq suspend` waits that long at worst)."""
@@ -160,7 +256,10 @@ class EngramWorker(SimpleWorker):
         if now - self._suspension_checked_at < HEARTBEAT_SECONDS:
             return
         self._suspension_checked_at = now
-        super().check_for_suspension(burst)
+        try:
+            super().check_for_suspension(burst)
+        except RedisError as exc:
+            logger.warning("worker %s: cannot read RQ's suspend flag: %s", self.name, exc)
 
     # --- paused queues --------------------------------------------------------------------
 
@@ -170,38 +269,43 @@ class EngramWorker(SimpleWorker):
             self._paused_cache = PausedQueuesCache(self.connection)
         idle_since = time.monotonic()
         while True:
-            paused = self._paused_cache.get()
-            lanes = [q for q in self._ordered_queues if queue_of(q.name) not in paused]
-            if deferred.pending is not None:
-                # A waiting job's claim writes the held success; with none waiting, write it now,
-                # before this worker blocks for seconds with a finished run still "running".
-                result = self._dequeue_from(lanes, None, None) if lanes else None
-                if result is not None:
-                    return result
-                self._flush_successes()
+            try:
+                result = self._dequeue_slice(timeout, max_idle_time, idle_since)
+            except RedisError as exc:  # RQ retries only some errors and only while it blocks
+                logger.warning("worker %s: cannot dequeue: %s", self.name, exc)
                 if timeout is None:
-                    return None  # burst: that pass was its one look at the queues
-            if timeout is None:  # burst: one non-blocking pass
-                return self._dequeue_from(lanes, None, None) if lanes else None
-            wait = min(timeout, PAUSE_CHECK_SECONDS)
-            if max_idle_time is not None:
-                left = max_idle_time - (time.monotonic() - idle_since)
-                if left <= 0:
                     return None
-                wait = max(1, min(wait, math.ceil(left)))
-            if lanes:
-                # max_idle_time=wait makes RQ return after one empty pop instead of blocking on
-                # with the lanes it was handed, so the next slice re-reads the paused set.
-                result = self._dequeue_from(lanes, wait, wait)
-                if result is not None:
-                    return result
-            else:
-                # Every queue this worker serves is paused: there is nothing to block on in Redis.
-                self.set_state(WorkerStatus.IDLE)
-                self.heartbeat()
-                if self.should_run_maintenance_tasks:
-                    self.run_maintenance_tasks()
-                time.sleep(wait)
+                self._wait_for_redis()
+                continue
+            if result is not _AGAIN:
+                return result
+
+    def _dequeue_slice(self, timeout, max_idle_time, idle_since):
+        """One look at the unpaused lanes: a job, None (burst done, or idle too long), or _AGAIN."""
+        paused = self._paused_cache.get()
+        lanes = [q for q in self._ordered_queues if queue_of(q.name) not in paused]
+        if timeout is None:  # burst: one non-blocking pass
+            return self._dequeue_from(lanes, None, None) if lanes else None
+        wait = min(timeout, PAUSE_CHECK_SECONDS)
+        if max_idle_time is not None:
+            left = max_idle_time - (time.monotonic() - idle_since)
+            if left <= 0:
+                return None
+            wait = max(1, min(wait, math.ceil(left)))
+        if lanes:
+            # max_idle_time=wait makes RQ return after one empty pop instead of blocking on
+            # with the lanes it was handed, so the next slice re-reads the paused set.
+            result = self._dequeue_from(lanes, wait, wait)
+            if result is not None:
+                return result
+        else:
+            # Every queue this worker serves is paused: there is nothing to block on in Redis.
+            self.set_state(WorkerStatus.IDLE)
+            self.heartbeat()
+            if self.should_run_maintenance_tasks:
+                self.run_maintenance_tasks()
+            time.sleep(wait)
+        return _AGAIN
 
     def _dequeue_from(self, lanes, timeout, max_idle_time):
         everything = self._ordered_queues
@@ -235,11 +339,7 @@ class EngramWorker(SimpleWorker):
             return
         run = JobRun.objects.filter(pk=run_id).first()
         if run is not None and run.mark_cancelled():
-            from .runner import flush_live_events
-            from .signals import run_status_changed
-
             logger.warning("worker %s: run %s ignored its cancel request; killing the worker", self.name, run_id)
-            run_status_changed.send(sender=JobRun, run=run, status="cancelled")
             flush_live_events()
             connections.close_all()
             os.kill(os.getpid(), signal.SIGKILL)

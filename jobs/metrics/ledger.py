@@ -80,7 +80,7 @@ class LedgerCollector:
         yield workers
 
         leader = scheduler_leader()
-        yield GaugeMetricFamily("jobs_scheduler_leader", "1 when a scheduler holds the leader lock.",
+        yield GaugeMetricFamily("jobs_scheduler_leader", "1 when a scheduler holds the leader lease.",
                                 value=0 if leader is None else 1)
         if leader is not None:
             yield GaugeMetricFamily("jobs_scheduler_last_tick_age_seconds", "Seconds since the leader's last tick.",

@@ -9,6 +9,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from ..retry import RetryPolicy
+from ..signals import run_progress, run_status_changed
 from ..status import AttemptOutcome, Lane, RunStatus, Trigger
 from .row_values import row_values
 
@@ -40,6 +41,15 @@ def _cap_result(value):
 
 
 _INSERT_SQL = {}  # table -> the INSERT statement of JobRun.insert()
+
+# A claim and a progress report commit without waiting for their WAL flush (one fsync each, most
+# of a no-op job's time): neither needs to be durable on its own. The attempt's outcome is
+# written with a normal, durable commit, and a durable commit flushes all the WAL before it, so
+# the claim and the last progress report are on disk by the time the outcome is. Only a
+# Postgres crash in between can lose a claim, and then the run is simply run again (at least
+# once). set_config(..., true) lasts for the statement's own transaction, its commit included.
+NO_FSYNC = "no_fsync AS (SELECT set_config('synchronous_commit', 'off', true) AS value)"
+NO_FSYNC_APPLIED = "(SELECT value FROM no_fsync) = 'off'"
 
 
 def _row(run, fields):
@@ -230,23 +240,55 @@ class JobRun(models.Model):
                 setattr(self, name, value)
         return won
 
+    def _announce(self, old_status, status=None):
+        """Send run_status_changed: the one place it is sent (every transition method calls it)."""
+        run_status_changed.send(sender=JobRun, run=self, status=str(status or self.status), old_status=old_status)
+
     # --- dispatch (the outbox) ---------------------------------------------------------
 
-    def mark_dispatched(self, scheduled):
-        return self._transition(
-            S.SCHEDULED if scheduled else S.QUEUED,
-            extra_filter={"status": self.status, "dispatches": self.dispatches},
-            dispatches=self.dispatches + 1,
-        )
+    @classmethod
+    def mark_dispatched_many(cls, runs, now):
+        """Move undispatched runs to queued (scheduled if run_after is later) in one UPDATE.
 
-    def mark_undispatched(self, previous_status):
+        Return the runs that moved; each now carries its new status and dispatch number. A
+        single dispatch is a batch of one.
+        """
+        by_id = {str(run.pk): run for run in runs}
+        with connection.cursor() as cursor:
+            # The status guard makes a concurrent dispatcher (the outbox loop racing an on_commit
+            # hook) match no row instead of pushing the run twice.
+            cursor.execute(
+                f"UPDATE {cls._meta.db_table} SET status = CASE WHEN run_after > %s THEN %s ELSE %s END, "
+                "status_changed_at = %s, dispatches = dispatches + 1 "
+                "WHERE id = ANY(%s::uuid[]) AND status = ANY(%s) RETURNING id, status, dispatches",
+                [now, S.SCHEDULED, S.QUEUED, now, list(by_id), list(S.undispatched())],
+            )
+            rows = cursor.fetchall()
+        moved = []
+        for run_id, status, dispatches in rows:
+            run = by_id[str(run_id)]
+            old = run.status
+            run.status, run.dispatches, run.status_changed_at = status, dispatches, now
+            run._announce(old)
+            moved.append(run)
+        return moved
+
+    def mark_undispatched(self, previous_status=None):
         """Put the run back into the outbox after Redis refused it."""
+        old = self.status
         back = S.FAILED if previous_status == S.FAILED else S.PENDING
-        return self._transition(back, extra_filter={"status": self.status})
+        won = self._transition(back, extra_filter={"status": self.status})
+        if won:
+            self._announce(old)
+        return won
 
     def mark_lost_in_redis(self):
-        """Redis no longer holds this waiting run (flush or restart): hand it to the outbox again."""
-        return self._transition(S.PENDING, extra_filter={"status__in": S.waiting()})
+        """Redis no longer holds this waiting run (flush, restart, a dead popper): back to the outbox."""
+        old = self.status
+        won = self._transition(S.PENDING, extra_filter={"status__in": S.waiting(), "dispatches": self.dispatches})
+        if won:
+            self._announce(old)
+        return won
 
     def insert(self):
         """INSERT this new run: the enqueue hot path (save() would compile the same SQL per row)."""
@@ -283,49 +325,43 @@ class JobRun(models.Model):
     # when the attempt ends, in the same statement or transaction as the run's new status.
 
     @classmethod
-    def claim(cls, run_id, worker_name, worker_host, worker_pid, now=None, finishing=None):
+    def claim(cls, run_id, worker_name, worker_host, worker_pid, now=None):
         """Atomically take a run for execution; return (run, unsaved attempt) or None.
 
-        `finishing` (a Success of this worker's previous run) is recorded in the same statement.
+        Safe to repeat with the same `now` after an error that hid whether it committed: a run
+        already claimed by this worker at exactly `now` is returned again (the claim's token).
         """
         now = now or timezone.now()
         # Every column: a deferred one would cost a query the first time the runner touched it.
-        fields = cls._meta.concrete_fields
-        # One UPDATE ... RETURNING (the hot path): of two workers handed the same run, exactly
-        # one gets a row back.
-        claim_sql = (
-            f"UPDATE {cls._meta.db_table} SET status = %s, attempt = attempt + 1, started_at = %s, "
-            "status_changed_at = %s, worker_name = %s, worker_host = %s, worker_pid = %s, "
-            "progress_done = 0, progress_message = '', progress_updated_at = NULL "
-            "WHERE id = %s AND status = ANY(%s) AND cancel_requested_at IS NULL "
-            f"AND (run_after IS NULL OR run_after <= %s) RETURNING {', '.join(f.column for f in fields)}"
-        )
-        params = [S.RUNNING, now, now, worker_name, worker_host, worker_pid, str(run_id),
-                  list(S.claimable()), now + timedelta(seconds=1)]
-        if finishing is not None and str(finishing.run.pk) == str(run_id):
-            finishing.record()  # one statement cannot update the same row twice
-            finishing = None
+        columns = ", ".join(f.column for f in cls._meta.concrete_fields)
         with connection.cursor() as cursor:
-            if finishing is None:
-                cursor.execute(claim_sql, params)
-                row = cursor.fetchone()
-            else:
-                # The previous run's success rides along: one round trip per job instead of two.
-                # Data-modifying CTEs all run to completion whatever the outer query reads.
-                ctes, success_params = finishing.ctes()
+            # One UPDATE ... RETURNING (the hot path): of two workers handed the same run, exactly
+            # one gets a row back.
+            cursor.execute(
+                f"WITH {NO_FSYNC} UPDATE {cls._meta.db_table} SET status = %s, attempt = attempt + 1, "
+                "started_at = %s, status_changed_at = %s, worker_name = %s, worker_host = %s, worker_pid = %s, "
+                "progress_done = 0, progress_message = '', progress_updated_at = NULL "
+                "WHERE id = %s AND status = ANY(%s) AND cancel_requested_at IS NULL "
+                f"AND (run_after IS NULL OR run_after <= %s) AND {NO_FSYNC_APPLIED} RETURNING {columns}",
+                [S.RUNNING, now, now, worker_name, worker_host, worker_pid, str(run_id),
+                 list(S.claimable()), now + timedelta(seconds=1)],
+            )
+            row = cursor.fetchone()
+            if row is None:
+                # Our own earlier claim, committed while its reply was lost (a repeat after an error).
                 cursor.execute(
-                    f"WITH {ctes}, claimed AS ({claim_sql}) "
-                    "SELECT (SELECT id FROM recorded), claimed.* FROM (VALUES (1)) AS one (x) LEFT JOIN claimed ON true",
-                    [*success_params, *params],
+                    f"SELECT {columns} FROM {cls._meta.db_table} WHERE id = %s AND status = %s "
+                    "AND worker_name = %s AND worker_pid = %s AND started_at = %s",
+                    [str(run_id), S.RUNNING, worker_name, worker_pid, now],
                 )
-                attempt_id, *row = cursor.fetchone()
-                finishing.recorded(attempt_id)
-                row = None if row[0] is None else row
-        if row is None:
-            return None
+                row = cursor.fetchone()
+                if row is None:
+                    return None
+        fields = cls._meta.concrete_fields
         values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
                   for f, v in zip(fields, row)]
         run = cls.from_db(connection.alias, [f.attname for f in fields], values)
+        run._announce(None, "started")  # the claim does not read the status it replaced
         return run, run.current_attempt()
 
     def current_attempt(self):
@@ -342,9 +378,9 @@ class JobRun(models.Model):
         now = now or timezone.now()
         with connection.cursor() as cursor:
             cursor.execute(
-                f"UPDATE {self._meta.db_table} SET progress_done = %s, progress_total = %s, "
+                f"WITH {NO_FSYNC} UPDATE {self._meta.db_table} SET progress_done = %s, progress_total = %s, "
                 "progress_message = %s, progress_updated_at = %s "
-                "WHERE id = %s AND status = %s AND attempt = %s RETURNING cancel_requested_at",
+                f"WHERE id = %s AND status = %s AND attempt = %s AND {NO_FSYNC_APPLIED} RETURNING cancel_requested_at",
                 [done, total, (message or "")[:500], now, str(self.pk), S.RUNNING, self.attempt],
             )
             row = cursor.fetchone()
@@ -354,15 +390,58 @@ class JobRun(models.Model):
             return False, False
         return True, row[0] is not None
 
-    def succeeded_attempt(self, attempt, value, progress=None, now=None):
-        """Return the Success that records this attempt; raise TypeError if the value is not JSON."""
-        from .success import Success
+    def attempt_recorded(self, attempt, outcome):
+        """Whether this attempt ended with `outcome`: a write that committed though its reply was lost."""
+        from .attempt import JobAttempt
 
-        return Success(self, attempt, json.dumps(_cap_result(value)), progress, now or timezone.now())
+        return JobAttempt.objects.filter(run_id=self.pk, number=attempt.number, outcome=outcome).exists()
 
     def mark_succeeded(self, attempt, value, progress=None, now=None):
-        """Record success, the last progress report and the attempt row in one statement."""
-        return self.succeeded_attempt(attempt, value, progress, now).record()
+        """Record success, the last progress report and the attempt row in one statement.
+
+        Raise TypeError if the value is not JSON; return whether this attempt still owned the run.
+        """
+        from .attempt import JobAttempt
+
+        result = json.dumps(_cap_result(value))
+        now = now or timezone.now()
+        had_progress = progress is not None
+        done, total, message = progress or (self.progress_done, self.progress_total, self.progress_message)
+        message = (message or "")[:500]
+        with connection.cursor() as cursor:
+            # The hot path: one round trip instead of BEGIN, two writes and COMMIT. Data-modifying
+            # CTEs run to completion together: both rows or neither.
+            cursor.execute(
+                f"""WITH done AS (
+                    UPDATE {self._meta.db_table} SET status = %s, status_changed_at = %s, finished_at = %s,
+                        result = %s::jsonb, error_type = '', error_message = '', error_traceback = '',
+                        progress_done = %s, progress_total = %s, progress_message = %s,
+                        progress_updated_at = %s
+                    WHERE id = %s AND status = ANY(%s) AND attempt = %s RETURNING id
+                ), recorded AS (
+                    INSERT INTO {JobAttempt._meta.db_table} (run_id, number, worker_name, worker_host,
+                        worker_pid, started_at, finished_at, outcome, error_type, error_message, traceback)
+                    SELECT id, %s, %s, %s, %s, %s, %s, %s, '', '', '' FROM done RETURNING id
+                ) SELECT id FROM recorded""",
+                [S.SUCCEEDED, now, now, result, done, total, message, now, str(self.pk),
+                 list(ALLOWED_FROM[S.SUCCEEDED]), attempt.number,
+                 attempt.number, attempt.worker_name, attempt.worker_host, attempt.worker_pid,
+                 attempt.started_at, now, AttemptOutcome.SUCCEEDED],
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return False
+        old = self.status
+        self.status, self.status_changed_at, self.finished_at = S.SUCCEEDED, now, now
+        self.result = json.loads(result)
+        self.error_type = self.error_message = self.error_traceback = ""
+        self.progress_done, self.progress_total, self.progress_message = done, total, message
+        attempt.pk, attempt.outcome, attempt.finished_at = row[0], AttemptOutcome.SUCCEEDED, now
+        attempt._state.adding = False
+        if had_progress:
+            run_progress.send(sender=JobRun, run=self, done=done, total=total, message=message)
+        self._announce(old)
+        return True
 
     def mark_attempt_failed(self, attempt, outcome, exc_type, message, traceback="", now=None, rng=None):
         """Record a failed attempt and decide: another attempt (failed, run_after set) or dead."""
@@ -375,6 +454,7 @@ class JobRun(models.Model):
             "error_traceback": traceback or "",
         }
         policy = self.policy
+        old = self.status
         with transaction.atomic():
             if policy.should_retry(attempt.number, exc_type, max_attempts=self.max_attempts):
                 delay = policy.delay(attempt.number, rng or random)
@@ -389,11 +469,14 @@ class JobRun(models.Model):
             if won:
                 attempt.finish(outcome, now=now, error_type=error["error_type"],
                                error_message=error["error_message"], traceback=error["error_traceback"])
+        if won:
+            self._announce(old)
         return won
 
     def mark_cancelled(self, attempt=None, now=None):
         """Cancel the run; a running one's attempt is closed as cancelled."""
         now = now or timezone.now()
+        old = self.status
         was_running = self.status == S.RUNNING
         if was_running and attempt is None:
             attempt = self.current_attempt()
@@ -403,6 +486,8 @@ class JobRun(models.Model):
                                    cancel_requested_at=self.cancel_requested_at or now)
             if won and attempt is not None:
                 attempt.finish(AttemptOutcome.CANCELLED, now=now)
+        if won:
+            self._announce(old)
         return won
 
     def request_cancel(self, now=None):
@@ -418,6 +503,7 @@ class JobRun(models.Model):
     def mark_interrupted(self, attempt, now=None):
         """Hand a run cut short by a worker shutdown back to the outbox without spending an attempt."""
         now = now or timezone.now()
+        old = self.status
         with transaction.atomic():
             # The attempt keeps its number (attempt rows are unique per run); the budget grows
             # by one instead, since the shutdown was not the task's fault.
@@ -429,4 +515,6 @@ class JobRun(models.Model):
                 attempt.finish(AttemptOutcome.INTERRUPTED, now=now, error_type="jobs.exceptions.WorkerShutdown",
                                error_message="worker shut down before the task finished")
                 self.refresh_from_db(fields=["max_attempts"])
+        if won:
+            self._announce(old)
         return won

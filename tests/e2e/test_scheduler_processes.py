@@ -10,24 +10,21 @@ from django.db import connection
 from django.utils import timezone
 
 from jobs.models import JobRun, OverlapPolicy, Schedule
-from jobs.scheduler import LOCK_KEY
+from jobs.scheduler import Leadership
 from tests.e2e.conftest import wait_for
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def leader_pid():
-    """The OS pid of the scheduler holding the lock (it names its session after itself), or None."""
+    """The OS pid of the scheduler holding an unexpired lease (its holder name carries it), or None."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.classid::bigint = %s AND l.objid::bigint = %s",
-            LOCK_KEY,
-        )
+        cursor.execute("SELECT holder FROM jobs_schedulerlease WHERE name = %s AND expires_at > now()",
+                       [Leadership.LEASE])
         row = cursor.fetchone()
     if not row or not row[0].startswith("jobs scheduler "):
         return None
-    return int(row[0].rsplit(":", 1)[1])
+    return int(row[0].rsplit(":", 1)[1].split("/")[0])
 
 
 def fire_times(schedule):

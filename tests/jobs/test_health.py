@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def leader():
-    """A scheduler holding the real advisory lock, as `jobs scheduler` does."""
+    """A scheduler holding the real leader lease, as `jobs scheduler` does."""
     leadership = Leadership()
     assert leadership.acquire()
     yield leadership

@@ -361,3 +361,58 @@ def test_a_schedule_written_around_save_gets_a_fire_time_on_the_next_tick():
     Schedule.objects.bulk_create([Schedule(name="bulk", task_path="jobs.samples.noop", interval_seconds=60)])
     fire_due(T0)
     assert Schedule.objects.get(name="bulk").next_fire_at == T0 + timedelta(seconds=60)
+
+
+def test_a_frozen_leader_is_replaced_within_one_lease_and_fires_nothing_when_it_wakes():
+    import time
+
+    schedule = due_at(make_schedule(), timezone.now() - timedelta(seconds=1))
+    frozen, standby = Scheduler(leadership=Leadership(seconds=1)), Scheduler(leadership=Leadership(seconds=1))
+    try:
+        assert frozen.leadership.acquire()
+        token = frozen.leadership.token
+        assert not standby.step()  # the lease is live: the standby waits
+        time.sleep(1.2)  # the leader is frozen (SIGSTOP) past its lease: no renewal
+        assert standby.step()  # took the lease over and fired the tick
+        assert standby.leadership.token == token + 1
+        assert len(fire_times(schedule)) == 1
+        due_at(schedule, timezone.now() - timedelta(seconds=1))
+        # It wakes in the middle of a step, between renewing and firing: the fence stops it.
+        assert fire_due(fence=frozen.leadership) == 0
+        assert not frozen.step()  # and at its next step it finds it no longer leads
+        assert len(fire_times(schedule)) == 1
+        assert standby.step()
+        assert len(fire_times(schedule)) == 2
+    finally:
+        frozen.leadership.release()
+        standby.leadership.release()
+
+
+def test_a_leader_renews_its_lease_while_it_steps():
+    import time
+
+    leader, standby = Leadership(seconds=1), Leadership(seconds=1)
+    try:
+        assert leader.acquire()
+        for _ in range(3):
+            time.sleep(0.5)
+            assert leader.acquire()
+            assert not standby.acquire()
+    finally:
+        leader.release()
+        standby.release()
+
+
+def test_the_current_lease_names_the_leader_and_how_long_ago_it_renewed():
+    from jobs.models import SchedulerLease
+
+    leader = Leadership(seconds=5)
+    try:
+        assert SchedulerLease.current(Leadership.LEASE) is None
+        assert leader.acquire()
+        holder, age = SchedulerLease.current(Leadership.LEASE)
+        assert holder == leader.name and 0 <= age < 1
+        leader.release()
+        assert SchedulerLease.current(Leadership.LEASE) is None
+    finally:
+        leader.release()

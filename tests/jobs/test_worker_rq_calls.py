@@ -44,3 +44,25 @@ def test_a_suspended_worker_still_stops_before_taking_a_job(work):
         resume(get_redis())
     work()
     assert JobRun.objects.get(pk=run_id).status == RunStatus.SUCCEEDED
+
+
+def test_a_worker_logs_its_jobs_at_debug_not_info(caplog):
+    import logging
+    import signal
+
+    from jobs.queues import worker_queue_names
+    from jobs.samples import noop
+
+    for _ in range(3):
+        noop.enqueue()
+    worker = EngramWorker([get_rq_queue(name) for name in worker_queue_names()], connection=get_redis())
+    saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    try:
+        with caplog.at_level(logging.DEBUG, logger="rq.worker"):
+            worker.work(burst=True, logging_level="DEBUG")
+    finally:
+        signal.signal(signal.SIGINT, saved[0])
+        signal.signal(signal.SIGTERM, saved[1])
+    per_job = [r for r in caplog.records if r.name == "rq.worker" and "Job OK" in r.getMessage()]
+    assert len(per_job) == 3
+    assert {r.levelno for r in per_job} == {logging.DEBUG}

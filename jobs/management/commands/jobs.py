@@ -193,7 +193,7 @@ class Command(BaseCommand):
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        self.stdout.write(f"scheduler: at most {tick:g}s between steps; the active one holds a Postgres advisory lock")
+        self.stdout.write(f"scheduler: at most {tick:g}s between steps; the active one holds a lease in Postgres (JOBS_SCHEDULER_LEASE_SECONDS)")
         Scheduler(tick=tick).run(stop)
 
     def do_health(self, as_json, **options):
