@@ -16,9 +16,10 @@ values then follow the same multiprocess rules) or a scrape-time collector with
 import os
 import threading
 
-from django.conf import settings
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess
+
+from .labels import queue_label, task_label
 
 __all__ = [
     "counter", "gauge", "histogram", "exposition", "multiprocess_dir", "queue_label", "register_collector",
@@ -31,7 +32,6 @@ DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
 _lock = threading.Lock()
 _metrics = {}  # name -> the metric object, so a second registration returns the first
 _collectors = []  # scrape-time collectors registered by other packages
-_task_paths = None  # the catalog's task paths: the only task labels
 
 
 def multiprocess_dir():
@@ -73,21 +73,6 @@ def register_collector(collector):
         if collector not in _collectors:
             _collectors.append(collector)
     return collector
-
-
-def task_label(task_path):
-    """A task's label: its path when it is in the catalog, "other" for anything else."""
-    from ..definitions import catalog  # the catalog is built once the apps are ready
-
-    global _task_paths
-    if _task_paths is None or task_path not in _task_paths:
-        # A task registered after the first look (a test's, a late import) is found on a miss.
-        _task_paths = frozenset(task.module_path for task in catalog())
-    return task_path if task_path in _task_paths else "other"
-
-
-def queue_label(queue):
-    return queue if queue in settings.JOBS_QUEUES else "other"
 
 
 class _ThisProcess:

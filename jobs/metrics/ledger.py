@@ -18,7 +18,7 @@ from ..health import alive_workers_by_queue, scheduler_leader
 from ..models import JobRun
 from ..queues import get_redis, worker_queue_names
 from ..status import RunStatus
-from . import queue_label, task_label
+from .labels import queue_label, task_label
 
 WAITING = [RunStatus.PENDING, RunStatus.QUEUED, RunStatus.SCHEDULED, RunStatus.FAILED]
 
