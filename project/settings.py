@@ -184,7 +184,8 @@ elif not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 # --- jobs ----------------------------------------------------------------------------------
 
 JOBS_QUEUES = env_list(
-    "JOBS_QUEUES", ["default", "topics", "embeddings", "analytics", "graphs", "memory", "maintenance"]
+    "JOBS_QUEUES", ["default", "topics", "embeddings", "analytics", "graphs", "memory", "maintenance",
+                    "documents", "ai", "validation", "search"]
 )
 JOBS_LANES = ["high", "normal", "low"]
 JOBS_RESULT_MAX_BYTES = env_int("JOBS_RESULT_MAX_BYTES", 65536, minimum=256)
@@ -217,6 +218,19 @@ MEMORY_LLM_URL = env_str("MEMORY_LLM_URL", "https://api.openai.com")
 MEMORY_LLM_MODEL = env_str("MEMORY_LLM_MODEL", "gpt-4o-mini")
 MEMORY_LLM_API_KEY = env_str("MEMORY_LLM_API_KEY", "")
 MEMORY_LLM_TIMEOUT_SECONDS = env_float("MEMORY_LLM_TIMEOUT_SECONDS", 60.0, minimum=0.1)
+
+# --- documents (memory/documents/) ----------------------------------------------------------
+
+MEDIA_ROOT = Path(env_str("ENGRAM_MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
+MEDIA_URL = "media/"  # never served directly: documents go through a view that checks membership
+MEMORY_DOCUMENTS_MAX_BYTES = env_int("MEMORY_DOCUMENTS_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
+MEMORY_DOCUMENTS_MAX_UNCOMPRESSED_BYTES = env_int("MEMORY_DOCUMENTS_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024, minimum=1)
+MEMORY_DOCUMENTS_VALIDATION_THRESHOLD = env_float("MEMORY_DOCUMENTS_VALIDATION_THRESHOLD", 0.8, minimum=0.0)
+MEMORY_DOCUMENTS_OCR_LANGUAGES = env_str("MEMORY_DOCUMENTS_OCR_LANGUAGES", "eng")
+MEMORY_DOCUMENTS_BACKUP_DIR = Path(env_str("MEMORY_DOCUMENTS_BACKUP_DIR", str(VAR_DIR / "backups"))).resolve()
+MEMORY_DOCUMENTS_BACKUP_KEEP = env_int("MEMORY_DOCUMENTS_BACKUP_KEEP", 7, minimum=1)
+MEMORY_DOCUMENTS_BACKUP_MAX_AGE_DAYS = env_int("MEMORY_DOCUMENTS_BACKUP_MAX_AGE_DAYS", 30, minimum=1)
+MEMORY_DOCUMENTS_SEARCH_CACHE_SECONDS = env_int("MEMORY_DOCUMENTS_SEARCH_CACHE_SECONDS", 300, minimum=0)
 
 TASKS = {
     "default": {

@@ -11,3 +11,4 @@ __all__ = [
     "Anomaly", "ApiToken", "Decision", "EMBEDDING_DIMENSIONS", "Entity", "EntityMerge", "Layer", "Memory", "Membership",
     "Project", "Reflection", "Relation", "Session", "Source", "Topic", "Workspace", "content_hash",
 ]
+from memory.documents.models import *  # noqa: F401,F403  (documents: Document, Chunk, ValidationTask, ...)
