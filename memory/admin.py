@@ -196,3 +196,4 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+from .documents import admin as documents_admin  # noqa: E402,F401  (registers the documents admin)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from .models import Chunk, Document, ValidationStatus, ValidationTask
+from .models import Chunk, ValidationStatus, ValidationTask
 
 VALIDATOR_PERMISSION = "memory.change_validationtask"
 
@@ -43,7 +43,8 @@ def decide(task, user, decision, correction=""):
     correction = correction.strip()
     if decision == ValidationStatus.CORRECTED and not correction:
         raise ValueError("a correction needs the corrected text")
-    from .search import invalidate_workspace  # search reads memory's models as well as ours
+    # Imported here: tasks imports this module, and search imports every capability's models.
+    from .search import invalidate_workspace
     from .tasks import embed_chunks
 
     with transaction.atomic():
@@ -75,7 +76,3 @@ def queue_for(user):
     return (ValidationTask.objects.pending().assigned_to(user).select_related("chunk__document")
             .order_by("-priority", "created_at"))
 
-
-def document_ids_with_pending(user):
-    return Document.objects.filter(chunks__validation_tasks__assignee=user,
-                                   chunks__validation_tasks__status=ValidationStatus.PENDING).distinct()
