@@ -28,6 +28,9 @@ from .models import Chunk, SearchQueryLog
 RRF_K = 60
 CANDIDATES = 50
 TEXT_CONFIG = "english"
+# Nearest neighbours always exist; below this cosine similarity they are noise, not results (and
+# a query that matches nothing must count as a zero-result query in the analytics).
+MIN_SIMILARITY = 0.3
 HEADLINE = {"start_sel": "<mark>", "stop_sel": "</mark>", "max_words": 30, "min_words": 12, "max_fragments": 2,
             "config": TEXT_CONFIG}
 VERSION_KEY = "documents:search:version:{}"
@@ -44,7 +47,8 @@ def _vector_ranking(queryset, vector, limit=CANDIDATES):
     with transaction.atomic(using=queryset.db):
         with connections[queryset.db].cursor() as cursor:
             cursor.execute(f"SET LOCAL hnsw.ef_search = {2 * limit}")
-        return list(queryset.filter(embedding__isnull=False).order_by(CosineDistance("embedding", vector))
+        return list(queryset.filter(embedding__isnull=False).alias(distance=CosineDistance("embedding", vector))
+                    .filter(distance__lt=1 - MIN_SIMILARITY).order_by("distance")
                     .values_list("pk", flat=True)[:limit])
 
 
