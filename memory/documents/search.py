@@ -8,6 +8,7 @@ expire with their TTL.
 """
 
 import hashlib
+import html
 import json
 import operator
 import time
@@ -31,7 +32,10 @@ TEXT_CONFIG = "english"
 # Nearest neighbours always exist; below this cosine similarity they are noise, not results (and
 # a query that matches nothing must count as a zero-result query in the analytics).
 MIN_SIMILARITY = 0.3
-HEADLINE = {"start_sel": "<mark>", "stop_sel": "</mark>", "max_words": 30, "min_words": 12, "max_fragments": 2,
+# Control characters mark the hits: the snippet is HTML-escaped first, then they become <mark> tags,
+# so markup inside a document's text is shown, never run.
+START, STOP = "\x02", "\x03"
+HEADLINE = {"start_sel": START, "stop_sel": STOP, "max_words": 30, "min_words": 12, "max_fragments": 2,
             "config": TEXT_CONFIG}
 VERSION_KEY = "documents:search:version:{}"
 CACHE_PREFIX = "documents:search:cache:"
@@ -75,6 +79,12 @@ def rank(chunks, memories, query, limit=20, provider=None):
     return sorted(((kind, pk, score) for (kind, pk), score in scores.items()), key=lambda r: (-r[2], r[0], r[1]))[:limit]
 
 
+def highlight(snippet):
+    """Escaped snippet HTML with the hits in <mark>."""
+    return html.escape(snippet.replace(START, "").replace(STOP, "") if snippet.count(START) != snippet.count(STOP)
+                       else snippet).replace(START, "<mark>").replace(STOP, "</mark>")
+
+
 def _snippets(queryset, field, ids, tsquery):
     rows = queryset.filter(pk__in=ids).annotate(snippet=SearchHeadline(field, tsquery, **HEADLINE))
     return {row.pk: row for row in rows}
@@ -92,12 +102,12 @@ def materialize(ranked, query):
         if kind == "chunk" and pk in chunks:
             chunk = chunks[pk]
             results.append({"kind": "document", "id": chunk.document_id, "chunk": pk, "title": chunk.document.title,
-                            "pages": [chunk.page_start, chunk.page_end], "snippet": chunk.snippet or chunk.text[:200],
+                            "pages": [chunk.page_start, chunk.page_end], "snippet": highlight(chunk.snippet or chunk.text[:200]),
                             "score": round(score, 5)})
         elif kind == "memory" and pk in memories:
             memory = memories[pk]
             results.append({"kind": "memory", "id": pk, "title": memory.project.name,
-                            "snippet": memory.snippet or memory.content[:200], "score": round(score, 5)})
+                            "snippet": highlight(memory.snippet or memory.content[:200]), "score": round(score, 5)})
     return results
 
 

@@ -76,3 +76,8 @@ def test_every_query_is_logged_for_analytics(indexed):
     analytics = search_analytics()
     assert analytics["top_queries"][0] == {"query": "billing database", "count": 2, "zero": 0}
     assert [row["query"] for row in analytics["zero_result_queries"]] == ["zzzqqq"]
+
+
+def test_snippets_escape_the_documents_markup_and_mark_only_the_hits():
+    assert search.highlight("a <script>x</script> \x02backup\x03 b") == (
+        "a &lt;script&gt;x&lt;/script&gt; <mark>backup</mark> b")
