@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from .documents.demo import load_demo_documents
 from .models import Decision, Layer, Membership, Project, Source, Workspace
 from .services.memories import record_memory
 
@@ -60,4 +61,5 @@ def load_demo(owner=None):
         process_graph_extraction_queue.enqueue()
         update_graph_batch.enqueue()
         schedule_reflections.enqueue()
+        load_demo_documents(workspace, owner)
     return project

@@ -17,6 +17,7 @@ MARKDOWN_SIGNS = [
     re.compile(r"^```", re.MULTILINE),                  # fenced code
     re.compile(r"\[[^\]\n]+\]\([^)\s]+\)"),             # links
     re.compile(r"(\*\*|__)[^*_\n]+\1"),                 # bold
+    re.compile(r"`[^`\n]+`"),                          # inline code
     re.compile(r"^\S.*\n(=+|-+)\s*$", re.MULTILINE),    # setext headings
 ]
 
