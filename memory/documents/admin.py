@@ -35,7 +35,7 @@ class DocumentAdmin(admin.ModelAdmin):
     readonly_fields = ["sha256", "size", "detected_type", "status", "error_message", "progress_done", "progress_total",
                        "progress_message", "page_count", "language", "processed_at", "created_at", "updated_at"]
     inlines = [LabelInline, ChunkInline]
-    actions = ["reprocess", "reindex", "cancel"]
+    actions = ["reprocess", "reindex", "cancel", "retrain_classifier"]
 
     @admin.action(description="Process again from the stored file", permissions=["change"])
     def reprocess(self, request, queryset):
@@ -54,6 +54,15 @@ class DocumentAdmin(admin.ModelAdmin):
         with triggered_by(user=request.user):
             reindex_document.enqueue_many([(pk,) for pk in ids])
         self.message_user(request, f"Enqueued reindexing of {len(ids)} document(s).", messages.SUCCESS)
+
+    @admin.action(description="Retrain the classifier of these documents' workspaces", permissions=["change"])
+    def retrain_classifier(self, request, queryset):
+        from .tasks import retrain_classifier
+
+        ids = sorted(set(queryset.values_list("workspace_id", flat=True)))
+        with triggered_by(user=request.user):
+            retrain_classifier.enqueue_many([(pk,) for pk in ids])
+        self.message_user(request, f"Enqueued retraining for {len(ids)} workspace(s).", messages.SUCCESS)
 
     @admin.action(description="Cancel processing", permissions=["change"])
     def cancel(self, request, queryset):

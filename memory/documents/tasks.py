@@ -10,12 +10,13 @@ from django.tasks import task
 from jobs import LOW_PRIORITY, JobCancelled, RetryPolicy
 
 from ..providers.embeddings import EmbeddingError
-from . import backups, embedding, maintenance, processing, validation
+from ..models import Workspace
+from . import backups, embedding, enrichment, maintenance, processing, validation
 from .models import Document, DocumentStatus
 
 __all__ = [
     "backup_database", "chunk_document", "clean_orphans", "create_validation_tasks", "embed_chunks",
-    "expire_search_cache", "maintain_vector_indexes", "process_document", "reindex_document", "run_health_check",
+    "enrich_document", "expire_search_cache", "retrain_classifier", "maintain_vector_indexes", "process_document", "reindex_document", "run_health_check",
 ]
 
 # A 500-page scan at ~1-2 s of OCR per page; the hard limit leaves time to record the soft one.
@@ -60,20 +61,44 @@ def chunk_document(context, document_id):
     result = processing.chunk_document(document, on_chunk=_progress(context, document, "chunks"))
     if result["status"] == DocumentStatus.COMPLETED:
         if result["chunks"]:
-            embed_chunks.enqueue(result["chunks"])
+            embed_chunks.enqueue(result["chunks"], document_id=document_id)  # then enrichment, on the vectors
         create_validation_tasks.enqueue(document_id)
     return {"status": result["status"], "chunks": len(result["chunks"])}
 
 
 @task(queue_name="ai", retry=RetryPolicy.linear(3, 60, cap=60), takes_context=True, kind="documents",
       soft_time_limit=900, hard_time_limit=960)
-def embed_chunks(context, chunk_ids):
-    """Embed chunks in batches; return {success, failed, skipped}."""
+def embed_chunks(context, chunk_ids, document_id=None):
+    """Embed chunks in batches; return {success, failed, skipped}; then enrich their document if given."""
     counts = embedding.embed_chunks(
         chunk_ids, on_batch=lambda done, total: context.report_progress(done, total, f"{done} of {total} embedded"))
     if counts["failed"]:
         raise EmbeddingError(f"{counts['failed']} chunks failed to embed")  # retried; done ones are skipped
+    if document_id is not None:
+        enrich_document.enqueue(document_id)
     return counts
+
+
+@task(queue_name="ai", retry=RetryPolicy.fixed(2, 60), kind="documents", unique_key="documents:enrich:{0}",
+      soft_time_limit=600, hard_time_limit=660)
+def enrich_document(document_id):
+    """Classify the document and find its entities (into the graph), sentiment and quality."""
+    document = _document(document_id)
+    if document is None or document.status != DocumentStatus.COMPLETED:
+        return {"skipped": "missing or not completed"}
+    result = enrichment.enrich_document(document)
+    return {"entities": len(result["entities"]), "sentiment": result["sentiment"], "quality": result["quality"],
+            "label": result.get("label")}
+
+
+@task(queue_name="ai", retry=RetryPolicy.none(), kind="documents", unique_key="documents:retrain:{0}")
+def retrain_classifier(workspace_id):
+    """Fit a new version of the workspace's document classifier from its labelled documents."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    classifier = enrichment.retrain_classifier(workspace) if workspace else None
+    if classifier is None:
+        return {"skipped": "fewer than two labels with embedded documents"}
+    return {"version": classifier.version, "metrics": classifier.metrics}
 
 
 @task(queue_name="validation", retry=RetryPolicy.fixed(2, 30), kind="documents",
