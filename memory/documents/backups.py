@@ -109,3 +109,23 @@ def restore_backup(backup, database, restore_files=False):
         with tarfile.open(backup.files_path) as tar:
             tar.extractall(Path(settings.MEDIA_ROOT), filter="data")
     return name
+
+
+def create_database(name):
+    """An empty database on the default connection's server (for a restore)."""
+    from django.db import connection as default
+
+    with default.cursor() as cursor:
+        cursor.execute(f'CREATE DATABASE "{name}"')
+
+
+def restore(database, backup_id=None, create=False, restore_files=False):
+    """Restore one backup (the newest succeeded one by default) into `database`; return the Backup."""
+    backups = Backup.objects.filter(status=Backup.Status.SUCCEEDED)
+    backup = (backups.filter(pk=backup_id) if backup_id else backups.order_by("-created_at")).first()
+    if backup is None:
+        raise BackupError("no such succeeded backup")
+    if create:
+        create_database(database)
+    restore_backup(backup, database, restore_files=restore_files)
+    return backup

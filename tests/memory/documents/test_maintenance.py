@@ -56,6 +56,27 @@ def test_a_backup_restores_into_a_scratch_database(backup_settings, work):
             admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
 
 
+def test_the_restore_command_creates_a_scratch_database_from_the_newest_backup(backup_settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    workspace = make_workspace("restored")
+    backups.create_backup(include_files=False)
+    scratch = f"restore_cmd_{os.getpid()}_{int(time.time())}"
+    out = StringIO()
+    try:
+        call_command("restore_backup", scratch, "--create", stdout=out)
+        assert f"into {scratch}" in out.getvalue()
+        params = connection.settings_dict
+        with psycopg.connect(dbname=scratch, host=params["HOST"], port=params.get("PORT") or None,
+                             user=params.get("USER") or None, password=params.get("PASSWORD") or None) as restored:
+            assert restored.execute("SELECT slug FROM memory_workspace").fetchall() == [(workspace.slug,)]
+    finally:
+        with admin_connection() as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+
+
 def test_backups_rotate_by_count_and_age(backup_settings):
     backup_settings.MEMORY_DOCUMENTS_BACKUP_KEEP = 2
     made = [backups.create_backup(include_files=False) for _ in range(3)]
