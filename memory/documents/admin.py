@@ -41,7 +41,7 @@ class DocumentAdmin(admin.ModelAdmin):
     def reprocess(self, request, queryset):
         from .tasks import process_document
 
-        ids = list(queryset.exclude(status__in=[DocumentStatus.PROCESSING]).exclude(file="").values_list("pk", flat=True))
+        ids = [document.pk for document in queryset.exclude(file="") if document.reopen()]
         with triggered_by(user=request.user):
             process_document.enqueue_many([(pk,) for pk in ids])
         self.message_user(request, f"Enqueued processing of {len(ids)} document(s).", messages.SUCCESS)

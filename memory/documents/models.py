@@ -112,7 +112,13 @@ class Document(models.Model):
                 setattr(self, name, value)
         return bool(changed)
 
+    def reopen(self):
+        """Make a finished document (completed, failed or cancelled) processable again."""
+        return self._transition((DocumentStatus.COMPLETED, DocumentStatus.FAILED, DocumentStatus.CANCELLED),
+                                status=DocumentStatus.UPLOADED, error_message="", progress_message="reopened")
+
     def mark_processing(self, total=0):
+        # Not from cancelled: a cancel that lands before the worker starts must win.
         return self._transition(ACTIVE_STATUSES + (DocumentStatus.FAILED, DocumentStatus.COMPLETED),
                                 status=DocumentStatus.PROCESSING, error_message="", progress_done=0,
                                 progress_total=total, progress_message="started")

@@ -130,3 +130,17 @@ def test_a_cancelled_document_stops_at_the_next_page(workspace):
     assert document.status == DocumentStatus.CANCELLED and document.pages.count() == 2
     assert processing.chunk_document(document)["status"] == DocumentStatus.CANCELLED
     assert not document.chunks.exists()
+
+
+def test_a_cancel_before_the_worker_starts_wins_and_reopen_allows_processing_again(workspace, work):
+    document = upload(workspace, samples.MARKDOWN.encode(), "deploy.md")
+    process_document.enqueue(document.pk)
+    assert document.cancel()
+    work()
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.CANCELLED and not document.pages.exists()
+    assert document.reopen()
+    process_document.enqueue(document.pk)
+    work()
+    document.refresh_from_db()
+    assert document.status == DocumentStatus.COMPLETED
