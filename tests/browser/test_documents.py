@@ -74,6 +74,7 @@ def test_drop_watch_read_validate_and_search(live_site, page):
     assert decided[second].chunk.text == "Restores are tested every single month."
 
     page.goto(f"{live_site}/documents/search/")
-    page.fill("#search input[name=q]", "rollback")
+    # The correction is what search finds (whichever document the corrected chunk came from).
+    page.fill("#search input[name=q]", "single")
     page.click("#search button")
-    assert page.locator("#results li.result[data-kind=document] mark").first.inner_text().lower() == "rollback"
+    assert page.locator("#results li.result[data-kind=document] mark").first.inner_text().lower() == "single"
