@@ -184,8 +184,8 @@ elif not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 # --- jobs ----------------------------------------------------------------------------------
 
 JOBS_QUEUES = env_list(
-    "JOBS_QUEUES", ["default", "topics", "embeddings", "analytics", "graphs", "memory", "maintenance",
-                    "documents", "ai", "validation", "search"]
+    "JOBS_QUEUES", ["default", "topics", "embeddings", "analytics", "graphs", "memory",
+                    "documents", "ai", "validation", "search", "maintenance"]
 )
 JOBS_LANES = ["high", "normal", "low"]
 JOBS_RESULT_MAX_BYTES = env_int("JOBS_RESULT_MAX_BYTES", 65536, minimum=256)
