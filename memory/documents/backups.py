@@ -49,7 +49,7 @@ def connection_args(database=None):
 
 
 def backup_dir():
-    path = Path(getattr(settings, "MEMORY_DOCUMENTS_BACKUP_DIR", settings.VAR_DIR / "backups"))
+    path = Path(settings.MEMORY_DOCUMENTS_BACKUP_DIR)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -84,8 +84,8 @@ def create_backup(include_files=True):
 
 def rotate(keep=None, max_age_days=None):
     """Delete backups beyond the newest `keep` and older than `max_age_days`; return how many went."""
-    keep = keep or getattr(settings, "MEMORY_DOCUMENTS_BACKUP_KEEP", 7)
-    max_age_days = max_age_days or getattr(settings, "MEMORY_DOCUMENTS_BACKUP_MAX_AGE_DAYS", 30)
+    keep = keep or settings.MEMORY_DOCUMENTS_BACKUP_KEEP
+    max_age_days = max_age_days or settings.MEMORY_DOCUMENTS_BACKUP_MAX_AGE_DAYS
     succeeded = list(Backup.objects.filter(status=Backup.Status.SUCCEEDED).order_by("-created_at"))
     cutoff = timezone.now() - timedelta(days=max_age_days)
     # The newest backup is never rotated out by age: an old backup beats none.

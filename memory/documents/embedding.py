@@ -18,7 +18,7 @@ def embed_chunks(chunk_ids, provider=None, on_batch=None):
                                                           "embedded_hash"))
     todo = [c for c in chunks if c.needs_embedding(provider.model_id)]
     counts = {"success": 0, "failed": 0, "skipped": len(wanted) - len(todo)}
-    batch_size = getattr(settings, "MEMORY_EMBEDDINGS_BATCH_SIZE", 32)
+    batch_size = settings.MEMORY_EMBEDDINGS_BATCH_SIZE
     todo.sort(key=lambda c: len(c.text), reverse=True)  # similar lengths share a batch's padding
     for start in range(0, len(todo), batch_size):
         batch = todo[start:start + batch_size]

@@ -217,7 +217,7 @@ def read_image(data):
 
 def check_zip_bomb(data):
     """Refuse archives that would inflate past the limit or at an implausible ratio."""
-    limit = getattr(settings, "MEMORY_DOCUMENTS_MAX_UNCOMPRESSED_BYTES", 200 * 1024 * 1024)
+    limit = settings.MEMORY_DOCUMENTS_MAX_UNCOMPRESSED_BYTES
     try:
         infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
     except zipfile.BadZipFile as exc:

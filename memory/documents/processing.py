@@ -21,7 +21,7 @@ READ_BLOCK = 1024 * 1024
 
 
 def max_bytes():
-    return getattr(settings, "MEMORY_DOCUMENTS_MAX_BYTES", 50 * 1024 * 1024)
+    return settings.MEMORY_DOCUMENTS_MAX_BYTES
 
 
 def human_size(size):

@@ -143,7 +143,7 @@ def search(user, query, limit=20, provider=None):
         chunks = Chunk.objects.searchable().filter(document__workspace_id__in=workspace_ids)
         memories = Memory.objects.unexpired().filter(workspace_id__in=workspace_ids)
         results = materialize(rank(chunks, memories, query, limit=limit, provider=provider), query)
-        ttl = getattr(settings, "MEMORY_DOCUMENTS_SEARCH_CACHE_SECONDS", 300)
+        ttl = settings.MEMORY_DOCUMENTS_SEARCH_CACHE_SECONDS
         if ttl:
             redis.set(key, json.dumps(results), ex=ttl)
     SearchQueryLog.objects.create(workspace_id=workspace_ids[0] if len(workspace_ids) == 1 else None,

@@ -10,7 +10,7 @@ VALIDATOR_PERMISSION = "memory.change_validationtask"
 
 
 def threshold():
-    return getattr(settings, "MEMORY_DOCUMENTS_VALIDATION_THRESHOLD", 0.8)
+    return settings.MEMORY_DOCUMENTS_VALIDATION_THRESHOLD
 
 
 def validators(workspace):

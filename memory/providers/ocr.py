@@ -78,7 +78,7 @@ def ocr_image(image, languages=None, timeout=DEFAULT_TIMEOUT_SECONDS):
     """Read a PIL image; return its paragraph blocks with confidences."""
     buffer = io.BytesIO()
     image.convert("L").save(buffer, format="PNG")
-    languages = languages or getattr(settings, "MEMORY_DOCUMENTS_OCR_LANGUAGES", "eng")
+    languages = languages or settings.MEMORY_DOCUMENTS_OCR_LANGUAGES
     try:
         proc = subprocess.run([tesseract_path(), "stdin", "stdout", "-l", languages, "--psm", "3", "tsv"],
                               input=buffer.getvalue(), capture_output=True, timeout=timeout,
