@@ -10,7 +10,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install chromium promtool services-stop bench clean
+.PHONY: run test install chromium promtool tesseract services-stop bench clean
 
 $(STAMP): pyproject.toml requirements.lock
 	@if [ -z "$(PYTHON)" ]; then \
@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml requirements.lock
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) tesseract
 	$(PY) manage.py services start
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py jobs seed_schedules
@@ -48,7 +48,16 @@ promtool:
 		|| { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; }; \
 	fi
 
-test: $(STAMP) chromium promtool
+# OCR for scanned PDFs and images: Debian's tesseract with its English model, installed when missing.
+tesseract:
+	@if ! command -v tesseract >/dev/null 2>&1 || [ ! -e /usr/share/tesseract-ocr/5/tessdata/eng.traineddata ]; then \
+		echo "installing Debian's tesseract-ocr for document OCR"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q tesseract-ocr tesseract-ocr-eng \
+		|| { $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q tesseract-ocr tesseract-ocr-eng; }; \
+	fi
+
+test: $(STAMP) chromium promtool tesseract
 	$(PY) -m pytest
 
 bench: $(STAMP)
@@ -58,6 +67,7 @@ bench: $(STAMP)
 	$(PY) bench/embeddings_throughput.py
 	$(PY) bench/api_latency.py
 	$(PY) bench/retrieval.py
+	$(PY) bench/documents.py
 
 services-stop: $(STAMP)
 	$(PY) manage.py services stop

@@ -38,7 +38,10 @@ class AppSettings:
 class JobsSettings(AppSettings):
     prefix = "JOBS_"
 
-    QUEUES: tuple = ("default", "topics", "embeddings", "analytics", "graphs", "memory", "maintenance")
+    QUEUES: tuple = (
+        "default", "topics", "embeddings", "analytics", "graphs", "memory",
+        "documents", "ai", "validation", "search", "maintenance",
+    )
     LANES: tuple = ("high", "normal", "low")
     RESULT_MAX_BYTES: int = 65536
     HEARTBEAT_SECONDS: float = 2.0

@@ -5,3 +5,4 @@ from memory.enrichment import admin as enrichment_admin  # noqa: F401
 from memory.graph import admin as graph_admin  # noqa: F401
 from memory.insights import admin as insights_admin  # noqa: F401
 from memory.sessions import admin as sessions_admin  # noqa: F401
+from memory.documents import admin as documents_admin  # noqa: F401

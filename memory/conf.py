@@ -25,6 +25,14 @@ class MemorySettings(AppSettings):
     LLM_MODEL: str = "gpt-4o-mini"
     LLM_API_KEY: str = ""
     LLM_TIMEOUT_SECONDS: float = 60.0
+    DOCUMENTS_MAX_BYTES: int = 50 * 1024 * 1024
+    DOCUMENTS_MAX_UNCOMPRESSED_BYTES: int = 200 * 1024 * 1024  # a DOCX's zip members, against zip bombs
+    DOCUMENTS_VALIDATION_THRESHOLD: float = 0.8
+    DOCUMENTS_OCR_LANGUAGES: str = "eng"
+    DOCUMENTS_BACKUP_DIR: str = ""  # the project puts it under var/backups
+    DOCUMENTS_BACKUP_KEEP: int = 7
+    DOCUMENTS_BACKUP_MAX_AGE_DAYS: int = 30
+    DOCUMENTS_SEARCH_CACHE_SECONDS: int = 300
 
 
 memory_settings = MemorySettings()

@@ -27,3 +27,6 @@ DEFAULT_SCHEDULES = [
     {"name": "memory: aggregate episodes", "task_path": "memory.insights.tasks.aggregate_memory",
      "cron": "0 2 * * *", "timezone": "UTC", "description": "Yesterday's recurring episodes become semantic memories."},
 ]
+
+from memory.documents.schedules import DEFAULT_SCHEDULES as DOCUMENT_SCHEDULES  # noqa: E402
+DEFAULT_SCHEDULES += DOCUMENT_SCHEDULES

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from memory.documents.demo import load_demo_documents
 from memory.models import Decision, Layer, Membership, Project, Source, Workspace
 from memory.core.recording import record_memory
 from memory.tasks import analyze_decision, process_graph_extraction_queue, schedule_reflections, update_graph_batch
@@ -59,4 +60,5 @@ def load_demo(owner=None):
         process_graph_extraction_queue.enqueue()
         update_graph_batch.enqueue()
         schedule_reflections.enqueue()
+        load_demo_documents(workspace, owner)
     return project

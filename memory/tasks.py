@@ -39,3 +39,4 @@ __all__ = [
     "update_embeddings",
     "update_graph_batch",
 ]
+from memory.documents.tasks import *  # noqa: F401,F403  (documents: process_document, chunk_document, ...)

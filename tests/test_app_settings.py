@@ -8,7 +8,7 @@ from memory.conf import MemorySettings, memory_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 # Settings the project sets on purpose to something other than the app's default.
-PROJECT_WIRING = {"JOBS_API_AUTHENTICATORS"}
+PROJECT_WIRING = {"JOBS_API_AUTHENTICATORS", "MEMORY_DOCUMENTS_BACKUP_DIR"}  # the backup dir: under var/
 
 
 def test_every_app_setting_is_in_the_readme_table():

@@ -28,7 +28,7 @@ def test_catalog_prints_every_task_with_its_policy():
 
 def test_queues_prints_high_lanes_first():
     names = jobs("queues").split()
-    assert names[0] == "default.high" and names[-1] == "maintenance.low" and len(names) == 21
+    assert names[0] == "default.high" and names[-1] == "maintenance.low" and len(names) == 33
 
 
 def test_enqueue_list_show_and_run(work):
