@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from jobs.admin.readonly import ReadOnlyAdminMixin
@@ -11,6 +12,34 @@ from .models import (
     Anomaly, ApiToken, Decision, Entity, EntityMerge, Memory, Membership, Project, Reflection, Relation, Session, Topic,
     Workspace,
 )
+
+
+class WorkspaceScoped:
+    """Admin over workspace rows: a user sees and edits only what their memberships allow (superusers all).
+
+    Django's model permissions say what kind of row a staff user may touch; the workspace roles say
+    which rows. Changelists, change views, actions, autocomplete and foreign-key choices all go
+    through the model's visible_to()/editable_by().
+    """
+
+    writers = "editable_by"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def _writable(self, request, obj):
+        return obj is None or getattr(type(obj).objects, self.writers)(request.user).filter(pk=obj.pk).exists()
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._writable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._writable(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if hasattr(db_field.related_model.objects, "editable_by"):
+            kwargs["queryset"] = db_field.related_model.objects.editable_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class MembershipInline(admin.TabularInline):
@@ -30,7 +59,8 @@ def enqueue_for_each(modeladmin, request, task, ids, label):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(WorkspaceScoped, admin.ModelAdmin):
+    writers = "administered_by"  # a workspace and its members are managed by its admins
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -38,9 +68,9 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["name", "workspace", "slug", "created_at"]
-    list_filter = ["workspace"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "slug"]
     list_select_related = ["workspace"]
     readonly_fields = ["graph_version", "communities_version"]
@@ -76,9 +106,9 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Memory)
-class MemoryAdmin(admin.ModelAdmin):
+class MemoryAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["short_content", "project", "layer", "source", "importance", "strength", "embedded", "created_at"]
-    list_filter = ["layer", "source", "workspace", ("embedding", admin.EmptyFieldListFilter)]
+    list_filter = ["layer", "source", ("workspace", admin.RelatedOnlyFieldListFilter), ("embedding", admin.EmptyFieldListFilter)]
     search_fields = ["content"]
     list_select_related = ["project__workspace"]
     readonly_fields = ["content_hash", "embedding_model", "embedded_hash", "graph_extracted_at",
@@ -122,39 +152,39 @@ class MemoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["name", "project", "parent", "depth"]
-    list_filter = ["project"]
+    list_filter = [("project", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name"]
     readonly_fields = ["path", "depth"]
 
 
 @admin.register(Entity)
-class EntityAdmin(admin.ModelAdmin):
+class EntityAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["name", "type", "project", "canonical", "community"]
-    list_filter = ["type", "project"]
+    list_filter = ["type", ("project", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "normalized_name"]
     exclude = ["embedding"]
 
 
 @admin.register(Relation)
-class RelationAdmin(admin.ModelAdmin):
+class RelationAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["subject", "predicate", "object", "confidence", "project"]
-    list_filter = ["predicate", "project"]
+    list_filter = ["predicate", ("project", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["subject__name", "object__name", "predicate"]
     list_select_related = ["subject", "object", "project"]
 
 
 @admin.register(EntityMerge)
-class EntityMergeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):  # an audit trail
+class EntityMergeAdmin(WorkspaceScoped, ReadOnlyAdminMixin, admin.ModelAdmin):  # an audit trail
     list_display = ["merged_name", "survivor", "reason", "similarity", "relations_moved", "merged_at"]
     list_select_related = ["survivor"]
 
 
 @admin.register(Decision)
-class DecisionAdmin(admin.ModelAdmin):
+class DecisionAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["title", "project", "chosen", "quality_score", "decided_at"]
-    list_filter = ["project"]
+    list_filter = [("project", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["title", "context", "rationale"]
     readonly_fields = ["quality_score", "findings", "analyzed_at"]
     actions = ["analyze_now"]
@@ -167,32 +197,47 @@ class DecisionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reflection)
-class ReflectionAdmin(admin.ModelAdmin):
+class ReflectionAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["project", "window_start", "window_end", "created_at"]
-    list_filter = ["project"]
+    list_filter = [("project", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["summary"]
 
 
 @admin.register(Anomaly)
-class AnomalyAdmin(admin.ModelAdmin):
+class AnomalyAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["kind", "metric", "project", "score", "window_start", "detected_at"]
     list_filter = ["kind", "metric"]
 
 
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["__str__", "project", "user", "last_active_at"]
-    list_filter = ["project"]
+    list_filter = [("project", admin.RelatedOnlyFieldListFilter)]
 
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are issued from the shell (`ApiToken.issue(user, name)` shows the secret once); here they are revoked."""
+    """Tokens are issued with `manage.py api_tokens issue` (the secret shows once); here they are revoked.
 
-    list_display = ["name", "user", "created_at", "last_used_at"]
+    A user sees their own tokens; superusers see everyone's.
+    """
+
+    list_display = ["name", "user", "workspace", "role", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "user__username"]
-    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at"]
+    readonly_fields = ["user", "name", "prefix", "workspace", "role", "created_at", "expires_at", "last_used_at",
+                       "revoked_at"]
     exclude = ["key"]  # only the secret's hash is stored, and even that stays out of the page
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        tokens = super().get_queryset(request).select_related("user", "workspace")
+        return tokens if request.user.is_superuser else tokens.filter(user=request.user)
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description="Revoke (the token stops working at once)", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)

@@ -1,12 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from . import accounts
+from .rq_permissions import gated_rq_urls
+
+# The admin's login counts failed sign-ins like the members' page does.
+admin.site.login_form = accounts.RateLimitedAuthenticationForm
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="jobs:dashboard", permanent=False)),
+    path("", accounts.home, name="home"),
+    path("", include(accounts.urlpatterns)),
     path("", include("jobs.urls")),
     path("", include("memory.urls")),
     path("api/", include("memory.api.urls")),
-    path("admin/rq/", include("django_rq.urls")),
+    path("admin/rq/", include(gated_rq_urls())),
     path("admin/", admin.site.urls),
 ]

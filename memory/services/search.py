@@ -2,7 +2,6 @@
 
 import operator
 from dataclasses import dataclass, field
-from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections, transaction
@@ -38,10 +37,15 @@ def text_query(query):
     (plainto_tsquery), so "INC-4412" matches that incident and not every INC-* note; the words are
     OR-ed, since short memories rarely contain every word of a question.
     """
-    words = query.split()
-    if not words:
+    # Each distinct word once, and OR-ed as a balanced tree: a left fold nests one level per word, and
+    # compiling 200 nested levels overflows Python's recursion limit; a balanced tree is log2(n) deep.
+    terms = [SearchQuery(word, config=TEXT_CONFIG) for word in dict.fromkeys(query.split())]
+    if not terms:
         return None
-    return reduce(operator.or_, (SearchQuery(word, config=TEXT_CONFIG) for word in words))
+    while len(terms) > 1:
+        paired = [operator.or_(terms[i], terms[i + 1]) for i in range(0, len(terms) - 1, 2)]
+        terms = paired + terms[len(terms) - len(terms) % 2:]
+    return terms[0]
 
 
 def text_ranking(memories, query, limit=CANDIDATES):
