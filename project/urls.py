@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import accounts
-from .rq_permissions import gated_rq_urls
+from .rq_permissions import gated_rq_urls, install_admin
 
 # The admin's login counts failed sign-ins like the members' page does.
 admin.site.login_form = accounts.RateLimitedAuthenticationForm
+install_admin(admin.site)
 
 urlpatterns = [
     path("", accounts.home, name="home"),

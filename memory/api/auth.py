@@ -2,12 +2,14 @@
 
 import functools
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
 from jobs import safe_json
+from project import ratelimit
 
 from ..models import ApiToken
 
@@ -39,6 +41,9 @@ def authenticate(request):
     """Set request.user from a bearer token or the session; return an error response or None."""
     secret = bearer_secret(request)
     if secret is not None:
+        # Counted per client address before the lookup: guessing tokens costs a window per N tries.
+        if not ratelimit.hit("api-token", ratelimit.client_address(request), settings.ENGRAM_TOKEN_RATE):
+            return error(429, "Too many requests with API tokens from this address; slow down.")
         # A token that does not match is a 401 even with a valid session: the client meant the token.
         token = ApiToken.authenticate(secret) if secret else None
         if token is None:
