@@ -1,6 +1,7 @@
 """Forms shared by the admin and the dashboard."""
 
 from django import forms
+from django.forms.fields import InvalidJSONInput
 
 from . import safe_json
 from .definitions import get_task
@@ -17,6 +18,15 @@ class SafeJSONField(forms.JSONField):
             return safe_json.loads(value)
         except safe_json.UnsafeInput as exc:
             raise forms.ValidationError(exc.sentence) from None
+
+    def bound_data(self, data, initial):
+        # Django's own re-parses the submitted text to redisplay it, and crashes on what to_python refused.
+        if self.disabled or data is None or not isinstance(data, str):
+            return super().bound_data(data, initial)
+        try:
+            return safe_json.loads(data)
+        except safe_json.UnsafeInput:
+            return InvalidJSONInput(data)
 
 
 class TaskArgumentsForm(forms.Form):

@@ -92,6 +92,8 @@ def check_value(value, where="", max_depth=MAX_DEPTH):
             raise UnsafeInput(path, f"is nested deeper than {max_depth} levels.")
         if item is None or isinstance(item, bool):
             continue
+        if isinstance(item, _Refused):
+            raise UnsafeInput(path, item.message)
         if isinstance(item, (int, float)):
             check_number(item, path)
         elif isinstance(item, str):
@@ -109,21 +111,28 @@ def check_value(value, where="", max_depth=MAX_DEPTH):
     return value
 
 
+class _Refused:
+    """A number the parser met but will not keep; check_value() reports it with its path."""
+
+    def __init__(self, message):
+        self.message = message
+
+
 def _refuse_constant(name):
-    raise UnsafeInput("", f"{name} is not allowed.")
+    return _Refused("NaN and Infinity are not allowed.")
 
 
 def _parse_int(text):
     # Decided on the text: int() itself raises on more than 4,300 digits.
     if len(text.lstrip("-")) > 19:
-        raise UnsafeInput("", f"integers must lie between {MIN_INT} and {MAX_INT}.")
+        return _Refused(f"integers must lie between {MIN_INT} and {MAX_INT}.")
     return int(text)
 
 
 def _parse_float(text):
     value = float(text)
     if not math.isfinite(value):
-        raise UnsafeInput("", f"{text[:20]} overflows a 64-bit float.")
+        return _Refused(f"{text[:20]} overflows a 64-bit float.")
     return value
 
 

@@ -14,7 +14,7 @@ from .auth import InvalidInput
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
-MAX_QUERY_CHARS = 1000
+MAX_QUERY_CHARS = 2000  # 200+ words fit; longer texts belong in a memory, not a query
 NUMERIC_FIELDS = (forms.IntegerField, forms.FloatField, forms.ModelChoiceField)
 
 

@@ -11,6 +11,18 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        # Dates a PATCH stored before the API checked their range (year 0 or 10000 once in UTC): Python
+        # cannot read them, so the row answered 500 everywhere and could not be deleted. Clamp them
+        # to the edges the API now accepts.
+        migrations.RunSQL(
+            sql=[
+                "UPDATE memory_memory SET expires_at = '0001-01-03T00:00:00+00:00' "
+                "WHERE expires_at < '0001-01-03T00:00:00+00:00'",
+                "UPDATE memory_memory SET expires_at = '9999-12-29T00:00:00+00:00' "
+                "WHERE expires_at > '9999-12-29T00:00:00+00:00'",
+            ],
+            reverse_sql=migrations.RunSQL.noop,
+        ),
         migrations.AddField(
             model_name='apitoken',
             name='expires_at',
