@@ -316,9 +316,10 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
-# Password-reset mail: printed on the console unless ENGRAM_EMAIL_HOST names an SMTP server.
+# Password-reset mail: printed on the console in development unless ENGRAM_EMAIL_HOST names an SMTP
+# server; production sends through SMTP (localhost unless ENGRAM_EMAIL_HOST says otherwise).
 DEFAULT_FROM_EMAIL = env_str("ENGRAM_DEFAULT_FROM_EMAIL", "engram@localhost")
-_email_host = env_str("ENGRAM_EMAIL_HOST", "")
+_email_host = env_str("ENGRAM_EMAIL_HOST", "localhost" if PRODUCTION else "")
 MAILERS = {
     "default": {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
