@@ -48,4 +48,6 @@ class Migration(migrations.Migration):
             name='role',
             field=models.CharField(choices=[('viewer', 'Viewer (reads)'), ('member', 'Editor (reads and writes)'), ('owner', 'Admin (reads, writes, manages members)')], default='member', max_length=10),
         ),
+        # Tokens issued before roles existed keep acting with their user's own roles.
+        migrations.RunSQL(sql="UPDATE memory_apitoken SET role = 'owner'", reverse_sql=migrations.RunSQL.noop),
     ]

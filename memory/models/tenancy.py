@@ -33,7 +33,7 @@ class ScopedQuerySet(models.QuerySet):
         if scope is not None:
             if scope[1] not in roles:
                 return self.none()
-            rows = self.filter(**{self.workspace_field: scope[0]})
+            rows = self.filter(**{self.workspace_field: scope[0]}) if scope[0] is not None else self
             # The token never gives more than its user holds today.
             return rows if user.is_superuser else rows.filter(
                 **{f"{self.workspace_field}__in": Membership.objects.filter(user=user, role__in=roles)

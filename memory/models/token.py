@@ -46,10 +46,11 @@ class ApiToken(models.Model):
         return f"{self.name} ({self.prefix}…)"
 
     @classmethod
-    def issue(cls, user, name, workspace=None, role=Membership.Role.VIEWER, days=None):
+    def issue(cls, user, name, workspace=None, role=Membership.Role.OWNER, days=None):
         """Create a token for `user` and return its plain secret (the only time it is known).
 
-        It expires after `days` (MEMORY_API_TOKEN_DAYS by default; 0 never expires).
+        It acts in `workspace` (all of the user's when None) with at most `role` (owner: no cap beyond
+        the user's own roles), and expires after `days` (MEMORY_API_TOKEN_DAYS by default; 0 never).
         """
         days = settings.MEMORY_API_TOKEN_DAYS if days is None else days
         if role not in Membership.Role.values:
@@ -79,8 +80,6 @@ class ApiToken(models.Model):
 
     def scoped_user(self):
         """The token's user, narrowed to the token's workspace and role (read by ScopedQuerySet)."""
-        if self.workspace_id is None:
-            return self.user
         # A copy: the scope belongs to this request, never to the cached user row.
         user = copy.copy(self.user)
         user.token_scope = (self.workspace_id, self.role)

@@ -241,3 +241,19 @@ def test_an_api_token_that_expired_or_was_revoked_is_a_401(project, member):
     ApiToken.objects.filter(pk=token.pk).update(expires_at=None)
     token.revoke()
     assert client.get("/api/memory", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+
+
+def test_a_token_acts_only_in_its_workspace_and_within_its_role(project, member):
+    from memory.models import ApiToken
+
+    other = make_project(make_workspace("globex", member=member), slug="other")
+    make_memory(project, "in acme")
+    make_memory(other, "in globex")
+    viewer = ApiToken.issue(member, "read acme", workspace=project.workspace, role=Membership.Role.VIEWER)
+    client = Client(headers={"Authorization": f"Bearer {viewer}"})
+    assert [m["content"] for m in client.get("/api/memory").json()["results"]] == ["in acme"]
+    assert send(client, "post", "/api/memory", {"project": project.pk, "content": "x"}).status_code == 400
+    Membership.objects.filter(user=member, workspace=project.workspace).update(role=Membership.Role.VIEWER)
+    editor = ApiToken.issue(member, "write acme", workspace=project.workspace, role=Membership.Role.MEMBER)
+    client = Client(headers={"Authorization": f"Bearer {editor}"})  # never above the user's own role
+    assert send(client, "post", "/api/memory", {"project": project.pk, "content": "x"}).status_code == 400
