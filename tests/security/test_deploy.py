@@ -25,8 +25,9 @@ def production_env(subprocess_env, tmp_path):
     secret_file.write_text("x" * 30 + "a-long-random-production-secret-0123456789")
     env = {**subprocess_env, "DJANGO_ENV": "production", "ENGRAM_SECRET_KEY_FILE": str(secret_file),
            "ENGRAM_ALLOWED_HOSTS": "engram.example.com", "ENGRAM_VAR_DIR": str(tmp_path / "var")}
-    env.pop("ENGRAM_SECRET_KEY", None)
-    env.pop("ENGRAM_DEBUG", None)
+    # Not part of a deployment: the browser tests set it for Playwright in this process's environment.
+    for name in ("ENGRAM_SECRET_KEY", "ENGRAM_DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"):
+        env.pop(name, None)
     return env
 
 

@@ -276,6 +276,7 @@ def test_every_url_answers_each_role_as_the_table_says(cast):
     object_ids = {("memory", name): rows[name].pk for name in
                   ("workspace", "project", "memory", "topic", "entity", "relation", "decision", "session")}
     object_ids[("jobs", "jobrun")] = run.id
+    object_ids[("auth", "user")] = users["member_a"].pk
     routes = list(walk(get_resolver().url_patterns))
     missing, wrong, tried, observed = [], [], 0, []
     clients = {"anonymous": Client(raise_request_exception=False)}
