@@ -1,11 +1,32 @@
 """Forms shared by the admin and the dashboard."""
 
-import json
-
 from django import forms
+from django.forms.fields import InvalidJSONInput
 
+from . import safe_json
 from .definitions import get_task
 from .signatures import validate_arguments
+
+
+class SafeJSONField(forms.JSONField):
+    """A JSON form field parsed by jobs.safe_json: no RecursionError, NaN, huge integers, NUL or surrogates."""
+
+    def to_python(self, value):
+        if self.disabled or value in self.empty_values or not isinstance(value, str):
+            return super().to_python(value)
+        try:
+            return safe_json.loads(value)
+        except safe_json.UnsafeInput as exc:
+            raise forms.ValidationError(exc.sentence) from None
+
+    def bound_data(self, data, initial):
+        # Django's own re-parses the submitted text to redisplay it, and crashes on what to_python refused.
+        if self.disabled or data is None or not isinstance(data, str):
+            return super().bound_data(data, initial)
+        try:
+            return safe_json.loads(data)
+        except safe_json.UnsafeInput:
+            return InvalidJSONInput(data)
 
 
 class TaskArgumentsForm(forms.Form):
@@ -21,9 +42,9 @@ class TaskArgumentsForm(forms.Form):
 
     def _json(self, name, kind):
         try:
-            value = json.loads(self.cleaned_data[name])
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc}") from None
+            value = safe_json.loads(self.cleaned_data[name])
+        except safe_json.UnsafeInput as exc:
+            raise forms.ValidationError(exc.sentence) from None
         if not isinstance(value, kind):
             raise forms.ValidationError(f"Must be a JSON {'list' if kind is list else 'object'}.")
         return value

@@ -2,13 +2,38 @@
 
 import inspect
 
+from .safe_json import UnsafeInput, check_value
 
-def validate_arguments(task, args, kwargs):
-    """Raise ValueError if `args`/`kwargs` cannot be bound to the task's function."""
+
+def _parameters(task):
     signature = inspect.signature(task.func)
     if task.takes_context:
         params = list(signature.parameters.values())[1:]  # `context` is supplied by the runner
         signature = signature.replace(parameters=params)
+    return signature
+
+
+def validate_arguments(task, args, kwargs):
+    """Raise ValueError naming the argument if `args`/`kwargs` are not JSON-safe or do not bind to the task."""
+    signature = _parameters(task)
+    positional = [p.name for p in signature.parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not isinstance(args, (list, tuple)):
+        raise ValueError("args must be a JSON list")
+    if not isinstance(kwargs, dict):
+        raise ValueError("kwargs must be a JSON object")
+    for index, value in enumerate(args):
+        name = positional[index] if index < len(positional) else f"args[{index}]"
+        try:
+            check_value(value, f"argument {name!r}" if index < len(positional) else name)
+        except UnsafeInput as exc:
+            raise ValueError(f"{task.module_path}: {exc}") from None
+    for key, value in kwargs.items():
+        try:
+            check_value(key, "keyword argument name")
+            check_value(value, f"argument {key!r}")
+        except UnsafeInput as exc:
+            raise ValueError(f"{task.module_path}: {exc}") from None
     try:
         signature.bind(*args, **kwargs)
     except TypeError as exc:

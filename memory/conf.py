@@ -10,6 +10,8 @@ class MemorySettings(AppSettings):
 
     RETENTION_DAYS: int = 0  # episodic memories older than this are pruned; 0 keeps them
     SESSION_IDLE_DAYS: int = 30
+    API_TOKEN_DAYS: int = 90  # a new API token's lifetime; 0 = never expires
+    LOG_LEVEL: str = "INFO"
     DECAY_FLOOR: float = 0.05
     DECAY_RATES: MappingProxyType = MappingProxyType({})  # per-layer daily rate overrides
     EMBEDDINGS_PROVIDER: str = "local"

@@ -50,8 +50,12 @@ def _graph_svg(project):
 @login_required
 def memory_page(request):
     projects = Project.objects.visible_to(request.user).select_related("workspace")
-    project = projects.filter(pk=request.GET.get("project") or 0).first() or projects.first()
-    query = request.GET.get("q", "").strip()
+    wanted = request.GET.get("project", "")
+    # A project id that is not a number (or not one of theirs) shows their first project, like none.
+    project = (projects.filter(pk=int(wanted)).first() if wanted.isdecimal() and len(wanted) < 19 else None) \
+        or projects.first()
+    # The query box is capped like the API's `q` (NUL never gets here: project.middleware answers 400).
+    query = request.GET.get("q", "").strip()[:2000]
     context = {"projects": projects, "project": project, "query": query}
     if project is not None:
         memories = Memory.objects.searchable_by(request.user).filter(project=project)

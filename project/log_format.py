@@ -57,24 +57,27 @@ class PlainFormatter(logging.Formatter):
         return f"{first} [{suffix}]{newline}{rest}"
 
 
-def logging_config(log_format, jobs_level="INFO"):
+def logging_config(log_format, jobs_level="INFO", memory_level="INFO"):
     """Django's LOGGING for LOG_FORMAT=json|plain: one console handler that adds correlation ids."""
     handler = {
         "class": "logging.StreamHandler",
         "formatter": log_format,
-        "filters": ["correlation"],
+        # Bearer tokens, passwords, secrets and API keys never reach a log (project/log_redaction.py).
+        "filters": ["correlation", "redact"],
     }
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"correlation": {"()": "project.log_format.CorrelationFilter"}},
+        "filters": {"correlation": {"()": "project.log_format.CorrelationFilter"},
+                    "redact": {"()": "project.log_redaction.RedactSecrets"}},
         "formatters": {"plain": {"()": "project.log_format.PlainFormatter"},
                        "json": {"()": "project.log_format.JsonFormatter"}},
         "handlers": {"console": handler},
         "root": {"handlers": ["console"], "level": "WARNING"},
         "loggers": {
             "jobs": {"handlers": ["console"], "level": jobs_level, "propagate": False},
-            "memory": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+            "memory": {"handlers": ["console"], "level": memory_level, "propagate": False},
+            "project": {"handlers": ["console"], "level": "INFO", "propagate": False},
             "engram.request": {"handlers": ["console"], "level": "INFO", "propagate": False},
             "django.tasks": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         },

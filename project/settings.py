@@ -5,6 +5,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 # Each app keeps its settings' types and defaults in one place; here the environment overrides them.
 from jobs.conf import JobsSettings
@@ -99,19 +100,68 @@ def database_from_url(url, name="DATABASE_URL"):
     }
 
 
-# --- core --------------------------------------------------------------------------------
+# --- core and deployment security ---------------------------------------------------------
+# DJANGO_ENV=production switches every default below to the deployment checklist's value
+# (`manage.py check --deploy` is then silent); each one can still be set on its own.
 
-DEBUG = env_bool("ENGRAM_DEBUG", True)
-SECRET_KEY = env_str("ENGRAM_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("ENGRAM_SECRET_KEY must be set when ENGRAM_DEBUG is off")
-    SECRET_KEY = "engram-local-development-key-not-for-production"
-ALLOWED_HOSTS = env_list("ENGRAM_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env_list("ENGRAM_CSRF_TRUSTED_ORIGINS", [])
+DJANGO_ENV = env_str("DJANGO_ENV", "development").strip().lower()
+if DJANGO_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured(f"DJANGO_ENV must be development or production, got {DJANGO_ENV!r}")
+PRODUCTION = DJANGO_ENV == "production"
+
+DEBUG = env_bool("ENGRAM_DEBUG", not PRODUCTION)
 
 # Embedded services live under var/ inside the project (pgserver as root chmods parents).
 VAR_DIR = Path(env_str("ENGRAM_VAR_DIR", str(BASE_DIR / "var"))).resolve()
+
+
+def generated_secret_key(path):
+    """The key kept in `path`, written once (readable by its owner only) when missing."""
+    from django.core.management.utils import get_random_secret_key
+
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = get_random_secret_key() + get_random_secret_key()
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(key)
+    except FileExistsError:  # another process wrote it first: use theirs
+        return path.read_text().strip()
+    return key
+
+
+SECRET_KEY = env_str("ENGRAM_SECRET_KEY", "")
+if not SECRET_KEY:
+    if PRODUCTION or not DEBUG:
+        raise ImproperlyConfigured("ENGRAM_SECRET_KEY (or ENGRAM_SECRET_KEY_FILE) must be set in production")
+    SECRET_KEY = generated_secret_key(VAR_DIR / "secret_key")
+ALLOWED_HOSTS = env_list("ENGRAM_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("ENGRAM_CSRF_TRUSTED_ORIGINS", [])
+
+# TLS is terminated by the reverse proxy, which must set (and overwrite) X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("ENGRAM_BEHIND_TLS_PROXY", PRODUCTION) \
+    else None
+SECURE_SSL_REDIRECT = env_bool("ENGRAM_SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz?$"]
+SECURE_HSTS_SECONDS = env_int("ENGRAM_SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("ENGRAM_SECURE_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("ENGRAM_SECURE_HSTS_PRELOAD", PRODUCTION)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = env_bool("ENGRAM_SESSION_COOKIE_SECURE", PRODUCTION)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("ENGRAM_SESSION_COOKIE_AGE", 14 * 24 * 3600, minimum=300)
+CSRF_COOKIE_SECURE = env_bool("ENGRAM_CSRF_COOKIE_SECURE", PRODUCTION)
+CSRF_COOKIE_SAMESITE = "Lax"
+# Bodies and forms larger than this are refused (400) before any view parses them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("ENGRAM_MAX_REQUEST_BYTES", 2_621_440, minimum=1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 INSTALLED_APPS = [
     "daphne",
@@ -134,12 +184,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "project.request_id.RequestIdMiddleware",  # first: every later line of the request carries its id
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "project.middleware.UnsafeParametersMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -156,6 +208,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -218,6 +271,7 @@ JOBS_API_AUTHENTICATORS = ["project.api_auth.token_or_session"]
 MEMORY_RETENTION_DAYS = env_int("MEMORY_RETENTION_DAYS", MemorySettings.RETENTION_DAYS, minimum=0)  # episodic memories; 0 = keep
 MEMORY_SESSION_IDLE_DAYS = env_int("MEMORY_SESSION_IDLE_DAYS", MemorySettings.SESSION_IDLE_DAYS, minimum=1)
 MEMORY_DECAY_FLOOR = env_float("MEMORY_DECAY_FLOOR", MemorySettings.DECAY_FLOOR, minimum=0.0)
+MEMORY_API_TOKEN_DAYS = env_int("MEMORY_API_TOKEN_DAYS", MemorySettings.API_TOKEN_DAYS, minimum=0)  # 0 = never expires
 MEMORY_EMBEDDINGS_PROVIDER = env_str("MEMORY_EMBEDDINGS_PROVIDER", MemorySettings.EMBEDDINGS_PROVIDER)
 MEMORY_EMBEDDINGS_MODEL_DIR = env_str("MEMORY_EMBEDDINGS_MODEL_DIR", MemorySettings.EMBEDDINGS_MODEL_DIR)
 MEMORY_EMBEDDINGS_URL = env_str("MEMORY_EMBEDDINGS_URL", MemorySettings.EMBEDDINGS_URL)
@@ -284,10 +338,58 @@ USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-LOGIN_URL = "admin:login"
+
+# Members sign in on /accounts/login/ (staff keep the admin's login); see project/accounts.py.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+# Password-reset mail: printed on the console in development unless ENGRAM_EMAIL_HOST names an SMTP
+# server; production sends through SMTP (localhost unless ENGRAM_EMAIL_HOST says otherwise).
+DEFAULT_FROM_EMAIL = env_str("ENGRAM_DEFAULT_FROM_EMAIL", "engram@localhost")
+_email_host = env_str("ENGRAM_EMAIL_HOST", "localhost" if PRODUCTION else "")
+MAILERS = {
+    "default": {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": _email_host,
+            "port": env_int("ENGRAM_EMAIL_PORT", 587, minimum=1),
+            "username": env_str("ENGRAM_EMAIL_USER", ""),
+            "password": env_str("ENGRAM_EMAIL_PASSWORD", ""),
+            "use_tls": env_bool("ENGRAM_EMAIL_USE_TLS", True),
+        },
+    } if _email_host else {"BACKEND": "django.core.mail.backends.console.EmailBackend"},
+}
+
+# Content-Security-Policy (Django's own middleware): no inline script anywhere; the pages' scripts
+# are static files, and a template that must inline one uses the request's nonce. Styles may be
+# inline (progress bars set their width in a style attribute; a style cannot run code).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+
+# Rate limits (project/ratelimit.py), counted in Redis through Django's cache: "N/SECONDS" per client
+# address and per account name.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "engram",
+    }
+}
+ENGRAM_LOGIN_RATE = env_str("ENGRAM_LOGIN_RATE", "10/300")
+ENGRAM_TOKEN_RATE = env_str("ENGRAM_TOKEN_RATE", "600/60")
 
 # LOG_FORMAT=json: one JSON object a line; plain: readable lines. Both carry run and request ids.
 LOG_FORMAT = env_str("LOG_FORMAT", "plain").strip().lower()
 if LOG_FORMAT not in {"plain", "json"}:
     raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, got {LOG_FORMAT!r}")
-LOGGING = logging_config(LOG_FORMAT, jobs_level=env_str("JOBS_LOG_LEVEL", JobsSettings.LOG_LEVEL))
+LOGGING = logging_config(LOG_FORMAT, jobs_level=env_str("JOBS_LOG_LEVEL", JobsSettings.LOG_LEVEL),
+                         memory_level=env_str("MEMORY_LOG_LEVEL", MemorySettings.LOG_LEVEL))

@@ -1,13 +1,20 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
+
+from . import accounts
+from .rq_permissions import gated_rq_urls, install_admin
+
+# The admin's login counts failed sign-ins like the members' page does.
+admin.site.login_form = accounts.RateLimitedAuthenticationForm
+install_admin(admin.site)
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="jobs:dashboard", permanent=False)),
+    path("", accounts.home, name="home"),
+    path("", include(accounts.urlpatterns)),
     path("", include("jobs.urls")),
     path("", include("memory.urls")),
     path("", include("memory.documents.urls")),
     path("api/", include("memory.api_urls")),
-    path("admin/rq/", include("django_rq.urls")),
+    path("admin/rq/", include(gated_rq_urls())),
     path("admin/", admin.site.urls),
 ]

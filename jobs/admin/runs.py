@@ -68,7 +68,7 @@ class RetryEditForm(TaskArgumentsForm):
 
 
 class PurgeForm(forms.Form):
-    days = forms.IntegerField(min_value=1, initial=30, help_text="Delete finished runs older than this.")
+    days = forms.IntegerField(min_value=1, max_value=36500, initial=30, help_text="Delete finished runs older than this.")
 
 
 @admin.register(JobRun)

@@ -10,6 +10,7 @@ from django.utils.html import format_html, format_html_join
 
 from .. import scheduler
 from ..definitions import catalog
+from ..forms import SafeJSONField
 from ..models import Schedule
 from .runs import TaskFilter, status_badge
 
@@ -20,6 +21,7 @@ class ScheduleForm(forms.ModelForm):
     class Meta:
         model = Schedule
         fields = "__all__"
+        field_classes = {"args": SafeJSONField, "kwargs": SafeJSONField}
         widgets = {
             "args": forms.Textarea(attrs={"rows": 2, "cols": 60}),
             "kwargs": forms.Textarea(attrs={"rows": 3, "cols": 60}),

@@ -2,6 +2,7 @@
 
 from django.contrib import admin, messages
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from jobs.context import triggered_by
@@ -13,6 +14,7 @@ from memory.enrichment.tasks import embed_batch, extract_topics
 from memory.graph.tasks import detect_communities, extract_graph_lazy, resolve_entities_batch
 from memory.insights.tasks import generate_reflection_for_project
 from memory.sessions.tasks import rebuild_context_cache
+from memory.core.admin_scoping import WorkspaceScoped
 
 
 class MembershipInline(admin.TabularInline):
@@ -32,7 +34,8 @@ def enqueue_for_each(modeladmin, request, task, ids, label):
 
 
 @admin.register(Workspace)
-class WorkspaceAdmin(admin.ModelAdmin):
+class WorkspaceAdmin(WorkspaceScoped, admin.ModelAdmin):
+    writers = "administered_by"  # a workspace and its members are managed by its admins
     list_display = ["name", "slug", "created_at"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -40,9 +43,9 @@ class WorkspaceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["name", "workspace", "slug", "created_at"]
-    list_filter = ["workspace"]
+    list_filter = [("workspace", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "slug"]
     list_select_related = ["workspace"]
     readonly_fields = ["graph_version", "communities_version"]
@@ -74,9 +77,9 @@ class ProjectAdmin(admin.ModelAdmin):
 
 
 @admin.register(Memory)
-class MemoryAdmin(admin.ModelAdmin):
+class MemoryAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["short_content", "project", "layer", "source", "importance", "strength", "embedded", "created_at"]
-    list_filter = ["layer", "source", "workspace", ("embedding", admin.EmptyFieldListFilter)]
+    list_filter = ["layer", "source", ("workspace", admin.RelatedOnlyFieldListFilter), ("embedding", admin.EmptyFieldListFilter)]
     search_fields = ["content"]
     list_select_related = ["project__workspace"]
     readonly_fields = ["content_hash", "embedding_model", "embedded_hash", "graph_extracted_at",
@@ -118,12 +121,27 @@ class MemoryAdmin(admin.ModelAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Tokens are issued from the shell (`ApiToken.issue(user, name)` shows the secret once); here they are revoked."""
+    """Tokens are issued with `manage.py api_tokens issue` (the secret shows once); here they are revoked.
 
-    list_display = ["name", "user", "created_at", "last_used_at"]
+    A user sees their own tokens; superusers see everyone's.
+    """
+
+    list_display = ["name", "user", "workspace", "role", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["role", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["name", "user__username"]
-    readonly_fields = ["user", "name", "prefix", "created_at", "last_used_at"]
+    readonly_fields = ["user", "name", "prefix", "workspace", "role", "created_at", "expires_at", "last_used_at",
+                       "revoked_at"]
     exclude = ["key"]  # only the secret's hash is stored, and even that stays out of the page
+    actions = ["revoke"]
+
+    def get_queryset(self, request):
+        tokens = super().get_queryset(request).select_related("user", "workspace")
+        return tokens if request.user.is_superuser else tokens.filter(user=request.user)
 
     def has_add_permission(self, request):
         return False
+
+    @admin.action(description="Revoke (the token stops working at once)", permissions=["change"])
+    def revoke(self, request, queryset):
+        revoked = queryset.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
+        self.message_user(request, f"Revoked {revoked} token(s).", messages.SUCCESS)

@@ -1,5 +1,6 @@
 """Memory endpoints: list, create, read, change and delete."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -99,6 +100,8 @@ def create_memory(request):
 def memory_detail(request, pk):
     """Read (and count an access to), change or delete one memory."""
     memory = get_object_or_404(memories_for(request.user), pk=pk)
+    if request.method != "GET" and not Memory.objects.editable_by(request.user).filter(pk=memory.pk).exists():
+        raise PermissionDenied  # a viewer of the workspace (or a viewer token) only reads
     if request.method == "GET":
         now = timezone.now()
         # F() + 1 in the database: concurrent reads each count; the response shows this read's view.

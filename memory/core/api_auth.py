@@ -1,13 +1,16 @@
 """Authenticate API requests (session or bearer token) and turn API errors into JSON responses."""
 
 import functools
-import json
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 
+from jobs import safe_json
 from memory.models import ApiToken
+from project import ratelimit
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
@@ -37,12 +40,15 @@ def authenticate(request):
     """Set request.user from a bearer token or the session; return an error response or None."""
     secret = bearer_secret(request)
     if secret is not None:
+        # Counted per client address before the lookup: guessing tokens costs a window per N tries.
+        if not ratelimit.hit("api-token", ratelimit.client_address(request), settings.ENGRAM_TOKEN_RATE):
+            return error(429, "Too many requests with API tokens from this address; slow down.")
         # A token that does not match is a 401 even with a valid session: the client meant the token.
         token = ApiToken.authenticate(secret) if secret else None
         if token is None:
-            return error(401, "Invalid API token.")
+            return error(401, "Invalid, expired or revoked API token.")
         token.touch()
-        request.user = token.user
+        request.user = token.scoped_user()
         return None
     if not request.user.is_authenticated:
         return error(401, "Authentication required: log in or send an Authorization: Bearer token.")
@@ -55,13 +61,13 @@ def authenticate(request):
 
 
 def json_body(request):
-    """The request body as a JSON object ({} when empty)."""
+    """The request body as a JSON object ({} when empty), checked by jobs.safe_json (depth, size, NUL, NaN...)."""
     if not request.body:
         return {}
     try:
-        data = json.loads(request.body)
-    except (UnicodeDecodeError, ValueError):
-        raise InvalidInput({"__all__": ["The body is not valid JSON."]}) from None
+        data = safe_json.loads(request.body)
+    except safe_json.UnsafeInput as exc:
+        raise InvalidInput({exc.field or "__all__": [str(exc) if exc.where else exc.sentence]}) from None
     if not isinstance(data, dict):
         raise InvalidInput({"__all__": ["The body must be a JSON object."]})
     return data
@@ -87,6 +93,8 @@ def api_view(*methods):
                 return JsonResponse({"errors": exc.errors}, status=400)
             except Http404:
                 return error(404, "Not found.")
+            except PermissionDenied:
+                return error(403, "Your role in this workspace does not allow this.")
 
         return wrapper
 

@@ -7,31 +7,59 @@ from datetime import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 
-from memory.models import Layer, Project, Source
+from jobs import safe_json
 from memory.core.api_auth import InvalidInput
+from memory.models import Layer, Project, Source
 
 PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+MAX_QUERY_CHARS = 2000  # 200+ words fit; longer texts belong in a memory, not a query
+NUMERIC_FIELDS = (forms.IntegerField, forms.FloatField, forms.ModelChoiceField)
 
 
 class ApiForm(forms.Form):
-    """A form over a dict that rejects fields it does not declare and non-string text."""
+    """A form over a dict that rejects fields it does not declare and values of the wrong JSON type."""
+
+    writes = False  # a form that creates rows offers only the projects the user may write to
 
     def __init__(self, data, user=None, **kwargs):
         super().__init__(data, **kwargs)
         self.user = user
         if "project" in self.fields:
-            self.fields["project"].queryset = Project.objects.visible_to(user).only("id", "workspace_id")
+            projects = Project.objects.editable_by(user) if self.writes else Project.objects.visible_to(user)
+            self.fields["project"].queryset = projects.only("id", "workspace_id")
 
     def full_clean(self):
+        # A wrong JSON type never reaches a field's to_python(): CharField would str() a list, FloatField
+        # overflow on a 400-digit integer, ChoiceField fail to hash a dict.
+        wrong = {name: self._type_error(name, value) for name, value in self.data.items()}
+        wrong = {name: message for name, message in wrong.items() if message}
+        if wrong:
+            self.data = {name: value for name, value in self.data.items() if name not in wrong}
         super().full_clean()
-        for name in self.data:
-            if name not in self.fields:
-                self._errors.setdefault(name, self.error_class()).append("Unknown field.")
-            elif (isinstance(self.fields[name], forms.CharField) and not isinstance(self.fields[name], forms.JSONField)
-                  and not isinstance(self.data[name], (str, type(None)))):
-                # CharField would str() a list or number; in a JSON body that is a client's mistake.
-                self._errors.setdefault(name, self.error_class()).append("Enter a string.")
+        for name, message in wrong.items():
+            self.cleaned_data.pop(name, None)
+            self._errors.setdefault(name, self.error_class()).append(message)
+
+    def _type_error(self, name, value):
+        field = self.fields.get(name)
+        if field is None:
+            return "Unknown field."
+        if value is None or isinstance(field, forms.JSONField):
+            return None  # JSON values were checked by safe_json when the body was parsed
+        if isinstance(value, str):
+            try:
+                safe_json.check_string(value)
+            except safe_json.UnsafeInput as exc:
+                return exc.sentence
+            return None
+        if isinstance(field, NUMERIC_FIELDS) and isinstance(value, (int, float)) and not isinstance(value, bool):
+            try:
+                safe_json.check_number(value)
+            except safe_json.UnsafeInput as exc:
+                return exc.sentence
+            return None
+        return "Enter a number." if isinstance(field, NUMERIC_FIELDS) else "Enter a string."
 
     def validated(self):
         """The cleaned data, or raise InvalidInput with the field errors."""
@@ -43,6 +71,17 @@ class ApiForm(forms.Form):
         """The cleaned values of the fields present in the input (for partial updates)."""
         data = self.validated()
         return {name: data[name] for name in self.data}
+
+
+class SafeDateTimeField(forms.DateTimeField):
+    """A date-time whose UTC instant lies within what Python and PostgreSQL both keep."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        try:
+            return safe_json.check_datetime(value)
+        except safe_json.UnsafeInput as exc:
+            raise ValidationError(exc.sentence) from None
 
 
 class ObjectField(forms.JSONField):
@@ -84,7 +123,8 @@ class CursorField(forms.CharField):
             return None
         try:
             created_at, _, pk = base64.urlsafe_b64decode(value.encode()).decode().partition("|")
-            return datetime.fromisoformat(created_at), int(pk)
+            return (safe_json.check_datetime(datetime.fromisoformat(created_at)),
+                    safe_json.check_number(int(pk)))
         except (binascii.Error, UnicodeDecodeError, ValueError):
             raise ValidationError("Invalid cursor.") from None
 
@@ -97,13 +137,14 @@ class MemoryFilterForm(ApiForm):
     project = forms.ModelChoiceField(queryset=Project.objects.none(), required=False)
     layer = forms.ChoiceField(choices=Layer.choices, required=False)
     source = forms.ChoiceField(choices=Source.choices, required=False)
-    created_after = forms.DateTimeField(required=False)
-    created_before = forms.DateTimeField(required=False)
+    created_after = SafeDateTimeField(required=False)
+    created_before = SafeDateTimeField(required=False)
     limit = forms.IntegerField(min_value=1, max_value=MAX_PAGE_SIZE, required=False)
     cursor = CursorField(required=False)
 
 
 class MemoryCreateForm(ApiForm):
+    writes = True
     project = forms.ModelChoiceField(queryset=Project.objects.none())
     content = forms.CharField(strip=True)
     layer = forms.ChoiceField(choices=Layer.choices, required=False)
@@ -118,7 +159,7 @@ class MemoryChangeForm(ApiForm):
     importance = forms.FloatField(min_value=0, max_value=1, required=False)
     strength = forms.FloatField(min_value=0, max_value=1, required=False)
     metadata = ObjectField(required=False)
-    expires_at = forms.DateTimeField(required=False)  # null clears it
+    expires_at = SafeDateTimeField(required=False)  # null clears it
 
     def clean(self):
         data = super().clean()
@@ -130,7 +171,8 @@ class MemoryChangeForm(ApiForm):
 
 
 class SearchForm(ApiForm):
-    q = forms.CharField(strip=True)
+    q = forms.CharField(strip=True, max_length=MAX_QUERY_CHARS,
+                        error_messages={"max_length": f"A query is at most {MAX_QUERY_CHARS} characters."})
     project = forms.ModelChoiceField(queryset=Project.objects.none(), required=False)
     limit = forms.IntegerField(min_value=1, max_value=50, required=False)
 
@@ -149,6 +191,7 @@ class MessageForm(ApiForm):
 
 
 class DecisionForm(ApiForm):
+    writes = True
     project = forms.ModelChoiceField(queryset=Project.objects.none())
     title = forms.CharField(max_length=300, strip=True)
     context = forms.CharField(required=False)

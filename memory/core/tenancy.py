@@ -5,24 +5,48 @@ from django.db import models
 
 
 class ScopedQuerySet(models.QuerySet):
-    """Rows of workspaces a user may see: all for staff, their own for members, none otherwise.
+    """Rows of workspaces a user may see: all for superusers, their workspaces' for members, none otherwise.
 
-    Every API view, page and admin filters through visible_to(); subclasses only say how a row
-    reaches its workspace's members.
+    Every API view, page and admin filters through visible_to() (reads) and editable_by() (writes);
+    subclasses only say how a row reaches its workspace (`workspace_field`). `is_staff` opens the admin
+    site and nothing else: a staff user sees the workspaces they are a member of, like anyone.
     """
 
-    members_path = "workspace__memberships__user"
+    workspace_field = "workspace_id"
 
     def visible_to(self, user):
-        if not user.is_authenticated:
+        """Rows in workspaces where `user` holds any role."""
+        return self._with_role(user, Membership.Role.values)
+
+    def editable_by(self, user):
+        """Rows in workspaces where `user` may write (editor or admin; a viewer only reads)."""
+        return self._with_role(user, Membership.WRITER_ROLES)
+
+    def administered_by(self, user):
+        """Rows in workspaces where `user` is an admin (manages members and the workspace)."""
+        return self._with_role(user, [Membership.Role.OWNER])
+
+    def _with_role(self, user, roles):
+        if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_staff:
+        scope = getattr(user, "token_scope", None)  # (workspace id, role) of an API token
+        if scope is not None:
+            if scope[1] not in roles:
+                return self.none()
+            rows = self.filter(**{self.workspace_field: scope[0]}) if scope[0] is not None else self
+            # The token never gives more than its user holds today.
+            return rows if user.is_superuser else rows.filter(
+                **{f"{self.workspace_field}__in": Membership.objects.filter(user=user, role__in=roles)
+                   .values("workspace_id")})
+        if user.is_superuser:
             return self
-        return self.filter(**{self.members_path: user})
+        # A subquery, not a join: a user with several matching memberships never duplicates a row.
+        workspaces = Membership.objects.filter(user=user, role__in=roles).values("workspace_id")
+        return self.filter(**{f"{self.workspace_field}__in": workspaces})
 
 
 class WorkspaceQuerySet(ScopedQuerySet):
-    members_path = "memberships__user"
+    workspace_field = "pk"
 
 
 class Workspace(models.Model):
@@ -41,8 +65,12 @@ class Workspace(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        MEMBER = "member", "Member"
-        OWNER = "owner", "Owner"
+        # Stored values kept from before roles had these names: "member" is an editor, "owner" an admin.
+        VIEWER = "viewer", "Viewer (reads)"
+        MEMBER = "member", "Editor (reads and writes)"
+        OWNER = "owner", "Admin (reads, writes, manages members)"
+
+    WRITER_ROLES = (Role.MEMBER, Role.OWNER)
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")

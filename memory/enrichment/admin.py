@@ -3,11 +3,12 @@
 from django.contrib import admin
 
 from memory.enrichment.topics import Topic
+from memory.core.admin_scoping import WorkspaceScoped
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(WorkspaceScoped, admin.ModelAdmin):
     list_display = ["name", "project", "parent", "depth"]
-    list_filter = ["project"]
+    list_filter = [("project", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name"]
     readonly_fields = ["path", "depth"]

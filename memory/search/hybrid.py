@@ -6,7 +6,6 @@ with known evidence turns); the constants below were chosen there (`bench/retrie
 
 import operator
 from dataclasses import dataclass, field
-from functools import reduce
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connections, transaction
@@ -60,13 +59,26 @@ class TsQuery(SearchQuery):
         return super().as_sql(compiler, connection, template="%(expressions)s::tsquery")
 
 
+def balanced(combine, items):
+    """Combine items pairwise as a balanced tree.
+
+    A left fold nests one level per query word, and compiling a few hundred nested expressions
+    overflows Python's recursion limit; a balanced tree is log2(n) deep.
+    """
+    items = list(items)
+    while len(items) > 1:
+        paired = [combine(items[i], items[i + 1]) for i in range(0, len(items) - 1, 2)]
+        items = paired + items[len(items) - len(items) % 2:]
+    return items[0]
+
+
 def text_score(terms):
     """The rarity-weighted sum of the ts_rank of each term the memory matches, as an expression.
 
     ts_rank alone gives partial credit to a memory holding some of an AND-ed term's lexemes
     ("INV-2024-0142" for the term INV-2024-0123) and 1e-20 to one holding none; only a match counts.
     """
-    return reduce(operator.add, (
+    return balanced(operator.add, (
         Case(When(search_vector=TsQuery(term.text),
                   then=SearchRank(F("search_vector"), TsQuery(term.text), weights=RANK_WEIGHTS,
                                   normalization=Value(RANK_NORMALIZATION)) * Value(term.weight)),
@@ -97,7 +109,7 @@ def text_ranking(memories, query, limit=CANDIDATES, *, terms=None, vector=None):
     if not terms:
         return []
     selective = [term for term in terms if term.weight >= idf(COMMON_TERM_FRACTION)] or terms
-    match = reduce(operator.or_, (TsQuery(term.text) for term in selective))
+    match = balanced(operator.or_, (TsQuery(term.text) for term in selective))
     found = memories.filter(search_vector=match).annotate(rank=text_score(terms)).defer(*UNREAD)
     if vector is None:
         return list(found.order_by("-rank", "-created_at")[:limit])

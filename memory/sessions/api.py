@@ -1,5 +1,6 @@
 """Session endpoints: the cached retrieval context and posting a message."""
 
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -39,6 +40,8 @@ def generate_reply(message, context):
 def post_message(request, pk):
     """Store a message as an episodic memory of the session's project and return the refreshed context."""
     session = session_for(request, pk)
+    if not Session.objects.editable_by(request.user).filter(pk=session.pk).exists():
+        raise PermissionDenied
     data = MessageForm(json_body(request), user=request.user).validated()
     memory = record_memory(session.project, data["content"], layer=Layer.EPISODIC, source=Source.MESSAGE,
                            metadata={"session": session.pk})

@@ -2,6 +2,7 @@
 seed_schedules|housekeeping|health|metrics_server."""
 
 import json
+import math
 import time
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from django.tasks.exceptions import InvalidTask
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from jobs import safe_json
 from jobs.control import cancel_run, retry_run
 from jobs.definitions import catalog, get_task
 from jobs.dispatch import dispatch_pending
@@ -19,7 +21,17 @@ from jobs.models import JobRun
 from jobs.pausing import pause_queue, paused_queues, resume_queue
 from jobs.queues import lane_for_priority, worker_queue_names
 from jobs.reconcile import reconcile
+from jobs.signatures import validate_arguments
 from jobs.status import RunStatus
+
+MAX_LIST_LIMIT = 10_000
+MAX_DELAY_SECONDS = 366 * 24 * 3600
+MAX_LOOP_SECONDS = 3600.0
+
+
+def _bad_value(message):
+    """A bad value on the command line: one line on stderr and exit code 2, as argparse does."""
+    return CommandError(message, returncode=2)
 
 
 class Command(BaseCommand):
@@ -34,12 +46,12 @@ class Command(BaseCommand):
         p.add_argument("--args", dest="call_args", default="[]", help="JSON list")
         p.add_argument("--kwargs", dest="call_kwargs", default="{}", help="JSON object")
         p.add_argument("--queue")
-        p.add_argument("--priority", type=int, help="-100..100; >0 is the high lane, <0 the low one")
-        p.add_argument("--delay", type=float, help="seconds before it may run")
+        p.add_argument("--priority", help="-100..100; >0 is the high lane, <0 the low one")
+        p.add_argument("--delay", help="seconds before it may run (0 to one year)")
         p = sub.add_parser("list", help="recent runs")
         p.add_argument("--status", choices=RunStatus.values)
         p.add_argument("--task")
-        p.add_argument("--limit", type=int, default=20)
+        p.add_argument("--limit", default="20", help=f"1..{MAX_LIST_LIMIT}")
         for name in ("show", "retry", "cancel"):
             sub.add_parser(name, help=f"{name} one run").add_argument("id")
         sub.add_parser("pause", help="workers take no runs from QUEUE (it still accepts them)").add_argument("queue")
@@ -47,10 +59,10 @@ class Command(BaseCommand):
         sub.add_parser("dispatch", help="push runs the outbox still holds to Redis")
         sub.add_parser("reconcile", help="recover lost runs and re-dispatch what Redis forgot")
         p = sub.add_parser("housekeeping", help="run dispatch + reconcile in a loop")
-        p.add_argument("--interval", type=float, default=None)
+        p.add_argument("--interval", default=None, help="seconds between passes (0.1 to 3600)")
         sub.add_parser("seed_schedules", help="create the platform's default schedules that are missing")
         p = sub.add_parser("scheduler", help="fire schedules, dispatch + reconcile; one active at a time")
-        p.add_argument("--tick", type=float, default=1.0, help="longest wait between steps (seconds)")
+        p.add_argument("--tick", default="1", help="longest wait between steps (seconds, 0.01 to 3600)")
         p = sub.add_parser("health", help="the readiness checks of /readyz; exit 1 when one fails")
         p.add_argument("--json", action="store_true", dest="as_json")
         p = sub.add_parser("metrics_server", help="serve this machine's worker metrics (PROMETHEUS_MULTIPROC_DIR)")
@@ -58,6 +70,12 @@ class Command(BaseCommand):
         p.add_argument("--host", default="127.0.0.1")
 
     def handle(self, *args, action, **options):
+        for name, value in options.items():
+            if isinstance(value, str):
+                try:
+                    safe_json.check_string(value, f"--{name.replace('call_', '').replace('_', '-')}")
+                except safe_json.UnsafeInput as exc:
+                    raise _bad_value(str(exc)) from None
         getattr(self, f"do_{action}")(**options)
 
     # --- commands ------------------------------------------------------------------------
@@ -79,22 +97,29 @@ class Command(BaseCommand):
         try:
             definition = get_task(task)
         except LookupError as exc:
-            raise CommandError(str(exc)) from None
+            raise _bad_value(str(exc)) from None
         call_args, call_kwargs = _json(call_args, list, "--args"), _json(call_kwargs, dict, "--kwargs")
+        try:
+            validate_arguments(definition, call_args, call_kwargs)
+        except ValueError as exc:
+            raise _bad_value(str(exc)) from None
         changes = {}
         if queue:
             changes["queue_name"] = queue
         if priority is not None:
-            changes["priority"] = priority
-        if delay:
-            changes["run_after"] = timezone.now() + timedelta(seconds=delay)
+            changes["priority"] = _integer(priority, "--priority", -100, 100)
+        if delay is not None:
+            seconds = _number(delay, "--delay", 0.0, MAX_DELAY_SECONDS)
+            if seconds:
+                changes["run_after"] = timezone.now() + timedelta(seconds=seconds)
         try:
             result = definition.using(**changes).enqueue(*call_args, **call_kwargs)
-        except (InvalidTask, TypeError) as exc:
-            raise CommandError(str(exc)) from None
+        except (InvalidTask, TypeError, ValueError) as exc:
+            raise _bad_value(str(exc)) from None
         self.stdout.write(result.id)
 
     def do_list(self, status, task, limit, **options):
+        limit = _integer(limit, "--limit", 1, MAX_LIST_LIMIT)
         runs = JobRun.objects.all()
         if status:
             runs = runs.filter(status=status)
@@ -136,28 +161,28 @@ class Command(BaseCommand):
     def do_retry(self, id, **options):
         run = _get_run(id)
         if not run.is_finished:
-            raise CommandError(f"run {run.pk} is {run.status}; only finished runs can be retried")
+            raise _bad_value(f"run {run.pk} is {run.status}; only finished runs can be retried")
         self.stdout.write(retry_run(run).id)
 
     def do_cancel(self, id, **options):
         run = _get_run(id)
         outcome = cancel_run(run)
         if outcome is None:
-            raise CommandError(f"run {run.pk} is {run.status}; nothing to cancel")
+            raise _bad_value(f"run {run.pk} is {run.status}; nothing to cancel")
         self.stdout.write(f"{run.pk}: {'cancelled' if outcome == 'cancelled' else 'cancel requested'}")
 
     def do_pause(self, queue, **options):
         try:
             changed = pause_queue(queue)
         except ValueError as exc:
-            raise CommandError(str(exc)) from None
+            raise _bad_value(str(exc)) from None
         self.stdout.write(f"{queue}: {'paused' if changed else 'already paused'}")
 
     def do_resume(self, queue, **options):
         try:
             changed = resume_queue(queue)
         except ValueError as exc:
-            raise CommandError(str(exc)) from None
+            raise _bad_value(str(exc)) from None
         self.stdout.write(f"{queue}: {'resumed' if changed else 'was not paused'}")
 
     def do_dispatch(self, **options):
@@ -167,7 +192,8 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(reconcile()))
 
     def do_housekeeping(self, interval, **options):
-        interval = interval or settings.JOBS_HOUSEKEEPING_SECONDS
+        interval = (settings.JOBS_HOUSEKEEPING_SECONDS if interval is None
+                    else _number(interval, "--interval", 0.1, MAX_LOOP_SECONDS))
         self.stdout.write(f"housekeeping every {interval:g}s (dispatch, recover, reconcile, cancel)")
         try:
             while True:
@@ -190,6 +216,8 @@ class Command(BaseCommand):
 
         from jobs.scheduler import Scheduler
 
+        # A NaN or negative tick made the loop spin; an infinite one never woke to fire anything.
+        tick = _number(tick, "--tick", 0.01, MAX_LOOP_SECONDS)
         stop = threading.Event()
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
@@ -231,11 +259,33 @@ def _seconds(value):
 
 def _json(raw, kind, flag):
     try:
-        value = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise CommandError(f"{flag} is not valid JSON: {exc}") from None
+        value = safe_json.loads(raw, flag)
+    except safe_json.UnsafeInput as exc:
+        raise _bad_value(str(exc)) from None
     if not isinstance(value, kind):
-        raise CommandError(f"{flag} must be a JSON {'list' if kind is list else 'object'}")
+        raise _bad_value(f"{flag} must be a JSON {'list' if kind is list else 'object'}")
+    return value
+
+
+def _integer(raw, flag, low, high):
+    """An integer option within [low, high], or a one-line error."""
+    text = str(raw).strip()
+    if not text.lstrip("+-").isdecimal() or len(text) > 20:
+        raise _bad_value(f"{flag} must be an integer from {low} to {high}, got {text[:40]!r}")
+    value = int(text)
+    if not low <= value <= high:
+        raise _bad_value(f"{flag} must be an integer from {low} to {high}, got {text[:40]}")
+    return value
+
+
+def _number(raw, flag, low, high):
+    """A finite number of seconds within [low, high], or a one-line error."""
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise _bad_value(f"{flag} must be a number from {low:g} to {high:g}, got {str(raw)[:40]!r}") from None
+    if not math.isfinite(value) or not low <= value <= high:
+        raise _bad_value(f"{flag} must be a number from {low:g} to {high:g}, got {str(raw)[:40]}")
     return value
 
 
@@ -243,4 +293,4 @@ def _get_run(run_id):
     try:
         return JobRun.objects.get(pk=run_id)
     except (JobRun.DoesNotExist, ValidationError):
-        raise CommandError(f"no run with id {run_id!r}") from None
+        raise _bad_value(f"no run with id {run_id!r}") from None

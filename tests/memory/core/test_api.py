@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
@@ -95,11 +96,15 @@ def test_the_list_takes_a_bounded_number_of_queries(client, project, django_asse
         assert len(client.get(f"/api/memory?limit=25&project={project.pk}").json()["results"]) == 25
 
 
-def test_staff_see_every_workspace(project, foreign):
+def test_staff_status_alone_sees_no_workspace_but_a_superuser_sees_every_one(project, foreign):
+    # Issue 11: is_staff opens the admin site, not other workspaces' memories.
     make_memory(foreign, "theirs")
     staff = Client()
     staff.force_login(make_staff())
-    assert [m["content"] for m in staff.get("/api/memory").json()["results"]] == ["theirs"]
+    assert staff.get("/api/memory").json()["results"] == []
+    superuser = Client()
+    superuser.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    assert [m["content"] for m in superuser.get("/api/memory").json()["results"]] == ["theirs"]
 
 
 # POST /api/memory

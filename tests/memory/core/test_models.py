@@ -7,7 +7,7 @@ from pgvector.django import CosineDistance
 
 from memory.models import Memory, Project, Topic, Workspace, content_hash
 from tests.memory.factories import make_memory, make_project, make_workspace
-from tests.users import make_outsider, make_staff
+from tests.users import make_operator, make_outsider, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,7 @@ def test_a_topic_subtree_is_one_prefix_query():
     assert other not in Topic.objects.subtree(root)
 
 
-def test_members_see_only_their_workspaces_and_staff_see_all():
+def test_members_see_only_their_workspaces_staff_status_alone_none_and_superusers_all():
     member = make_outsider("member")
     mine = make_workspace("mine", member=member)
     theirs = make_workspace("theirs")
@@ -79,4 +79,6 @@ def test_members_see_only_their_workspaces_and_staff_see_all():
     make_project(theirs, "b")
     assert list(Workspace.objects.visible_to(member)) == [mine]
     assert [p.slug for p in Project.objects.visible_to(member)] == ["a"]
-    assert Project.objects.visible_to(make_staff()).count() == 2
+    # Issue 11: is_staff opens the admin site, not every workspace.
+    assert Project.objects.visible_to(make_staff()).count() == 0
+    assert Project.objects.visible_to(make_operator()).count() == 2

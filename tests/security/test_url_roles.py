@@ -1,0 +1,327 @@
+"""Every URL the resolver knows, admin and django-rq included, tried as each kind of user.
+
+Each route has an expected status per role (ROLES order). A route missing from EXPECTED fails the
+test, so a new URL cannot ship without someone deciding who may reach it.
+"""
+
+import os
+import re
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from jobs.models import JobRun
+from jobs.samples import returns_42
+from tests.security.cast import ROLES, build_cast
+
+pytestmark = pytest.mark.django_db
+
+# Rows of status codes in ROLES order: anonymous, member_a, viewer_a, member_b, staff_no_perms,
+# staff_perms_a (staff, editor of A, view/change memory and view runs), superuser. Read as: staff status
+# alone opens the admin's index and nothing else; a member of B gets 404 for A's rows; django-rq's pages
+# need jobs.view_jobrun and their actions jobs.operate_queues (403 for staff without them); an admin
+# object view that redirects (302) sends to the change page or, for a row the user may not see, to the
+# index. Jobs in Redis: the run is dispatched after commit, which a rolled-back test never reaches, so
+# django-rq answers 404 (not 500) for its job pages here.
+EXPECTED = {
+    '': "302 302 302 302 302 302 302",
+    'accounts/login/': "200 302 302 302 302 302 302",
+    'accounts/login/': "200 302 302 302 302 302 302",
+    'accounts/logout/': "405 405 405 405 405 405 405",
+    'accounts/password_change/': "302 200 200 200 200 200 200",
+    'accounts/password_change/done/': "302 200 200 200 200 200 200",
+    'accounts/password_reset/': "200 200 200 200 200 200 200",
+    'accounts/password_reset/done/': "200 200 200 200 200 200 200",
+    'accounts/reset/<uidb64>/<token>/': "200 200 200 200 200 200 200",
+    'accounts/reset/done/': "200 200 200 200 200 200 200",
+    'dashboard/': "302 403 403 403 403 200 200",
+    'runs/<uuid:run_id>/': "302 403 403 403 403 200 200",
+    'memory/': "302 200 200 200 200 200 200",
+    'api/memory': "401 200 200 200 200 200 200",
+    'api/memory/<int:pk>': "401 200 200 404 404 200 200",
+    'api/search': "401 400 400 400 400 400 400",
+    'api/topics/tree': "401 200 200 200 200 200 200",
+    'api/graph': "401 200 200 200 200 200 200",
+    'api/sessions/<int:pk>/context': "401 200 200 404 404 200 200",
+    'api/sessions/<int:pk>/messages': "405 405 405 405 405 405 405",
+    'api/decisions': "405 405 405 405 405 405 405",
+    'admin/rq/': "302 302 302 302 403 200 200",
+    'admin/rq/queues/<int:queue_index>/': "302 302 302 302 403 200 200",
+    'admin/rq/queues/<int:queue_index>/details/': "302 302 302 302 403 200 200",
+    'admin/rq/queues/<int:queue_index>/finished/': "302 302 302 302 403 200 200",
+    'admin/rq/queues/<int:queue_index>/failed/': "302 302 302 302 403 200 200",
+    'admin/rq/queues/<int:queue_index>/failed/clear/': "302 302 302 302 403 403 200",
+    'admin/rq/queues/<int:queue_index>/scheduled/': "302 302 302 302 403 200 200",
+    'admin/rq/queues/<int:queue_index>/started/': "302 302 302 302 403 200 200",
+    'admin/rq/queues/<int:queue_index>/deferred/': "302 302 302 302 403 200 200",
+    'admin/rq/queues/<int:queue_index>/empty/': "302 302 302 302 403 403 200",
+    'admin/rq/queues/<int:queue_index>/requeue-all/': "302 302 302 302 403 403 200",
+    'admin/rq/queues/<int:queue_index>/<str:job_id>/': "302 302 302 302 403 404 404",
+    'admin/rq/queues/<int:queue_index>/<str:job_id>/results/<str:result_id>/': "302 302 302 302 403 404 404",
+    'admin/rq/queues/<int:queue_index>/<str:job_id>/delete/': "302 302 302 302 403 403 404",
+    'admin/rq/queues/<int:queue_index>/<str:job_id>/requeue/': "302 302 302 302 403 403 404",
+    'admin/rq/queues/<int:queue_index>/<str:job_id>/enqueue/': "302 302 302 302 403 403 404",
+    'admin/rq/queues/<int:queue_index>/<str:job_id>/stop/': "302 302 302 302 403 403 405",
+    'admin/rq/queues/confirm-action/<int:queue_index>/': "302 302 302 302 403 403 302",
+    'admin/rq/queues/actions/<int:queue_index>/': "302 302 302 302 403 403 302",
+    'admin/rq/workers/<int:queue_index>/': "302 302 302 302 403 200 200",
+    'admin/rq/workers/<int:queue_index>/<str:key>/': "302 302 302 302 403 404 404",
+    'admin/rq/schedulers/<int:scheduler_index>/': "302 302 302 302 403 404 404",
+    'admin/rq/cron-schedulers/<int:connection_index>/<str:scheduler_name>/': "302 302 302 302 403 404 404",
+    'admin/rq/cron-schedulers/<int:connection_index>/<str:scheduler_name>/jobs/<path:cron_job_name>/': "302 302 302 302 403 404 404",
+    'admin/rq/^stats.json/?$': "302 302 302 302 403 200 200",
+    'admin/rq/^stats.json/(?P<token>[\\w]+)?/?$': "302 302 302 302 403 200 200",
+    'admin/': "302 302 302 302 200 200 200",
+    'admin/login/': "200 200 200 200 302 302 302",
+    'admin/logout/': "302 302 302 302 405 405 405",
+    'admin/password_change/': "302 302 302 302 200 200 200",
+    'admin/password_change/done/': "302 302 302 302 200 200 200",
+    'admin/autocomplete/': "302 302 302 302 403 403 403",
+    'admin/jsi18n/': "302 302 302 302 200 200 200",
+    'admin/r/<path:content_type_id>/<path:object_id>/': "302 302 302 302 404 404 404",
+    'admin/auth/group/': "302 302 302 302 403 403 200",
+    'admin/auth/group/add/': "302 302 302 302 403 403 200",
+    'admin/auth/group/<path:object_id>/history/': "302 302 302 302 302 302 302",
+    'admin/auth/group/<path:object_id>/delete/': "302 302 302 302 403 403 302",
+    'admin/auth/group/<path:object_id>/change/': "302 302 302 302 403 403 302",
+    'admin/auth/group/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/auth/user/<id>/password/': "302 302 302 302 403 403 404",
+    'admin/auth/user/': "302 302 302 302 403 403 200",
+    'admin/auth/user/add/': "302 302 302 302 403 403 200",
+    'admin/auth/user/<path:object_id>/history/': "302 302 302 302 403 403 200",
+    'admin/auth/user/<path:object_id>/delete/': "302 302 302 302 403 403 200",
+    'admin/auth/user/<path:object_id>/change/': "302 302 302 302 403 403 200",
+    'admin/auth/user/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/jobs/worker/queues/': "302 302 302 302 403 403 200",
+    'admin/jobs/worker/': "302 302 302 302 403 403 200",
+    'admin/jobs/worker/add/': "302 302 302 302 403 403 403",
+    'admin/jobs/worker/<path:object_id>/history/': "302 302 302 302 302 302 302",
+    'admin/jobs/worker/<path:object_id>/delete/': "302 302 302 302 403 403 403",
+    'admin/jobs/worker/<path:object_id>/change/': "302 302 302 302 403 403 302",
+    'admin/jobs/worker/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/jobs/jobrun/<uuid:run_id>/retry-edit/': "302 302 302 302 403 403 200",
+    'admin/jobs/jobrun/purge/': "302 302 302 302 403 403 200",
+    'admin/jobs/jobrun/': "302 302 302 302 403 200 200",
+    'admin/jobs/jobrun/add/': "302 302 302 302 403 403 403",
+    'admin/jobs/jobrun/<path:object_id>/history/': "302 302 302 302 403 200 200",
+    'admin/jobs/jobrun/<path:object_id>/delete/': "302 302 302 302 403 403 403",
+    'admin/jobs/jobrun/<path:object_id>/change/': "302 302 302 302 403 200 200",
+    'admin/jobs/jobrun/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/jobs/schedule/': "302 302 302 302 403 200 200",
+    'admin/jobs/schedule/add/': "302 302 302 302 403 403 200",
+    'admin/jobs/schedule/<path:object_id>/history/': "302 302 302 302 302 302 302",
+    'admin/jobs/schedule/<path:object_id>/delete/': "302 302 302 302 403 403 302",
+    'admin/jobs/schedule/<path:object_id>/change/': "302 302 302 302 403 302 302",
+    'admin/jobs/schedule/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/jobs/taskpolicy/tasks/': "302 302 302 302 403 403 200",
+    'admin/jobs/taskpolicy/': "302 302 302 302 403 403 200",
+    'admin/jobs/taskpolicy/add/': "302 302 302 302 403 403 200",
+    'admin/jobs/taskpolicy/<path:object_id>/history/': "302 302 302 302 302 302 302",
+    'admin/jobs/taskpolicy/<path:object_id>/delete/': "302 302 302 302 403 403 302",
+    'admin/jobs/taskpolicy/<path:object_id>/change/': "302 302 302 302 403 403 302",
+    'admin/jobs/taskpolicy/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/jobs/taskpolicychange/': "302 302 302 302 403 403 200",
+    'admin/jobs/taskpolicychange/add/': "302 302 302 302 403 403 403",
+    'admin/jobs/taskpolicychange/<path:object_id>/history/': "302 302 302 302 302 302 302",
+    'admin/jobs/taskpolicychange/<path:object_id>/delete/': "302 302 302 302 403 403 403",
+    'admin/jobs/taskpolicychange/<path:object_id>/change/': "302 302 302 302 403 403 302",
+    'admin/jobs/taskpolicychange/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/workspace/': "302 302 302 302 403 200 200",
+    'admin/memory/workspace/add/': "302 302 302 302 403 403 200",
+    'admin/memory/workspace/<path:object_id>/history/': "302 302 302 302 302 200 200",
+    'admin/memory/workspace/<path:object_id>/delete/': "302 302 302 302 403 403 200",
+    'admin/memory/workspace/<path:object_id>/change/': "302 302 302 302 403 200 200",
+    'admin/memory/workspace/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/project/': "302 302 302 302 403 200 200",
+    'admin/memory/project/add/': "302 302 302 302 403 403 200",
+    'admin/memory/project/<path:object_id>/history/': "302 302 302 302 302 200 200",
+    'admin/memory/project/<path:object_id>/delete/': "302 302 302 302 403 403 200",
+    'admin/memory/project/<path:object_id>/change/': "302 302 302 302 403 200 200",
+    'admin/memory/project/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/memory/': "302 302 302 302 403 200 200",
+    'admin/memory/memory/add/': "302 302 302 302 403 403 200",
+    'admin/memory/memory/<path:object_id>/history/': "302 302 302 302 302 200 200",
+    'admin/memory/memory/<path:object_id>/delete/': "302 302 302 302 403 403 200",
+    'admin/memory/memory/<path:object_id>/change/': "302 302 302 302 403 200 200",
+    'admin/memory/memory/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/topic/': "302 302 302 302 403 200 200",
+    'admin/memory/topic/add/': "302 302 302 302 403 403 200",
+    'admin/memory/topic/<path:object_id>/history/': "302 302 302 302 302 200 200",
+    'admin/memory/topic/<path:object_id>/delete/': "302 302 302 302 403 403 200",
+    'admin/memory/topic/<path:object_id>/change/': "302 302 302 302 403 200 200",
+    'admin/memory/topic/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/entity/': "302 302 302 302 403 200 200",
+    'admin/memory/entity/add/': "302 302 302 302 403 403 200",
+    'admin/memory/entity/<path:object_id>/history/': "302 302 302 302 302 200 200",
+    'admin/memory/entity/<path:object_id>/delete/': "302 302 302 302 403 403 200",
+    'admin/memory/entity/<path:object_id>/change/': "302 302 302 302 403 200 200",
+    'admin/memory/entity/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/relation/': "302 302 302 302 403 200 200",
+    'admin/memory/relation/add/': "302 302 302 302 403 403 200",
+    'admin/memory/relation/<path:object_id>/history/': "302 302 302 302 302 200 200",
+    'admin/memory/relation/<path:object_id>/delete/': "302 302 302 302 403 403 200",
+    'admin/memory/relation/<path:object_id>/change/': "302 302 302 302 403 200 200",
+    'admin/memory/relation/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/entitymerge/': "302 302 302 302 403 403 200",
+    'admin/memory/entitymerge/add/': "302 302 302 302 403 403 403",
+    'admin/memory/entitymerge/<path:object_id>/history/': "302 302 302 302 302 302 302",
+    'admin/memory/entitymerge/<path:object_id>/delete/': "302 302 302 302 403 403 403",
+    'admin/memory/entitymerge/<path:object_id>/change/': "302 302 302 302 403 403 302",
+    'admin/memory/entitymerge/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/decision/': "302 302 302 302 403 200 200",
+    'admin/memory/decision/add/': "302 302 302 302 403 403 200",
+    'admin/memory/decision/<path:object_id>/history/': "302 302 302 302 302 200 200",
+    'admin/memory/decision/<path:object_id>/delete/': "302 302 302 302 403 403 200",
+    'admin/memory/decision/<path:object_id>/change/': "302 302 302 302 403 200 200",
+    'admin/memory/decision/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/reflection/': "302 302 302 302 403 403 200",
+    'admin/memory/reflection/add/': "302 302 302 302 403 403 200",
+    'admin/memory/reflection/<path:object_id>/history/': "302 302 302 302 302 302 302",
+    'admin/memory/reflection/<path:object_id>/delete/': "302 302 302 302 403 403 302",
+    'admin/memory/reflection/<path:object_id>/change/': "302 302 302 302 403 403 302",
+    'admin/memory/reflection/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/anomaly/': "302 302 302 302 403 403 200",
+    'admin/memory/anomaly/add/': "302 302 302 302 403 403 200",
+    'admin/memory/anomaly/<path:object_id>/history/': "302 302 302 302 302 302 302",
+    'admin/memory/anomaly/<path:object_id>/delete/': "302 302 302 302 403 403 302",
+    'admin/memory/anomaly/<path:object_id>/change/': "302 302 302 302 403 403 302",
+    'admin/memory/anomaly/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/session/': "302 302 302 302 403 200 200",
+    'admin/memory/session/add/': "302 302 302 302 403 403 200",
+    'admin/memory/session/<path:object_id>/history/': "302 302 302 302 302 200 200",
+    'admin/memory/session/<path:object_id>/delete/': "302 302 302 302 403 403 200",
+    'admin/memory/session/<path:object_id>/change/': "302 302 302 302 403 200 200",
+    'admin/memory/session/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/memory/apitoken/': "302 302 302 302 403 403 200",
+    'admin/memory/apitoken/add/': "302 302 302 302 403 403 403",
+    'admin/memory/apitoken/<path:object_id>/history/': "302 302 302 302 302 302 302",
+    'admin/memory/apitoken/<path:object_id>/delete/': "302 302 302 302 403 403 302",
+    'admin/memory/apitoken/<path:object_id>/change/': "302 302 302 302 403 403 302",
+    'admin/memory/apitoken/<path:object_id>/': "302 302 302 302 302 302 302",
+    'admin/django_rq/dashboard/': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/details/': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/finished/': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/failed/': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/failed/clear/': "302 302 302 302 403 403 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/scheduled/': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/started/': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/deferred/': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/empty/': "302 302 302 302 403 403 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/requeue-all/': "302 302 302 302 403 403 200",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/<str:job_id>/': "302 302 302 302 403 404 404",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/<str:job_id>/results/<str:result_id>/': "302 302 302 302 403 404 404",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/<str:job_id>/delete/': "302 302 302 302 403 403 404",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/<str:job_id>/requeue/': "302 302 302 302 403 403 404",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/<str:job_id>/enqueue/': "302 302 302 302 403 403 404",
+    'admin/django_rq/dashboard/queues/<int:queue_index>/<str:job_id>/stop/': "302 302 302 302 403 403 405",
+    'admin/django_rq/dashboard/queues/confirm-action/<int:queue_index>/': "302 302 302 302 403 403 302",
+    'admin/django_rq/dashboard/queues/actions/<int:queue_index>/': "302 302 302 302 403 403 302",
+    'admin/django_rq/dashboard/workers/<int:queue_index>/': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/workers/<int:queue_index>/<str:key>/': "302 302 302 302 403 404 404",
+    'admin/django_rq/dashboard/schedulers/<int:scheduler_index>/': "302 302 302 302 403 404 404",
+    'admin/django_rq/dashboard/cron-schedulers/<int:connection_index>/<str:scheduler_name>/': "302 302 302 302 403 404 404",
+    'admin/django_rq/dashboard/cron-schedulers/<int:connection_index>/<str:scheduler_name>/jobs/<path:cron_job_name>/': "302 302 302 302 403 404 404",
+    'admin/django_rq/dashboard/^stats.json/?$': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/^stats.json/(?P<token>[\\w]+)?/?$': "302 302 302 302 403 200 200",
+    'admin/django_rq/dashboard/': "302 302 302 302 403 200 200",
+    'admin/^(?P<app_label>auth|jobs|memory|django_rq)/$': "302 302 302 302 404 200 200",
+    'admin/(?P<url>.*)$': "302 302 302 302 404 404 404",
+}
+
+
+def walk(patterns, prefix=""):
+    """(route, pattern) of every endpoint under `patterns`."""
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from walk(pattern.url_patterns, route)
+        elif isinstance(pattern, URLPattern):
+            yield route, pattern
+
+
+def concrete(route, values):
+    """A request path for `route`, parameters filled from `values` (by name)."""
+    def fill(match):
+        return str(values.get(match.group("name"), "x"))
+
+    path = re.sub(r"\(\?P<(?P<name>\w+)>[^)]*\)\??", fill, route)
+    path = re.sub(r"<(?:\w+:)?(?P<name>\w+)>", fill, path)
+    path = path.replace("^", "").replace("$", "").replace("/?", "/").replace("\\.", ".")
+    return "/" + path
+
+
+def admin_model(route):
+    match = re.match(r"admin/(\w+)/(\w+)/", route)
+    return (match.group(1), match.group(2)) if match else None
+
+
+@pytest.fixture
+def cast():
+    return build_cast()
+
+
+def test_every_url_answers_each_role_as_the_table_says(cast):
+    users, rows = cast
+    run = JobRun.objects.get(pk=returns_42.enqueue().id)
+    queue_index = list(settings.RQ_QUEUES).index(run.rq_queue_name)
+    values = {
+        "pk": rows["memory"].pk, "run_id": run.id, "queue_index": queue_index, "job_id": run.rq_job_id,
+        "result_id": "x",
+        "key": "x", "scheduler_index": 0, "connection_index": 0, "scheduler_name": "x", "cron_job_name": "x",
+        "uidb64": "x", "token": "x", "app_label": "memory", "content_type_id": 1,
+    }
+    object_ids = {("memory", name): rows[name].pk for name in
+                  ("workspace", "project", "memory", "topic", "entity", "relation", "decision", "session")}
+    object_ids[("jobs", "jobrun")] = run.id
+    object_ids[("auth", "user")] = users["member_a"].pk
+    routes = list(walk(get_resolver().url_patterns))
+    missing, wrong, tried, observed = [], [], 0, []
+    clients = {"anonymous": Client(raise_request_exception=False)}
+    for role in ROLES[1:]:
+        clients[role] = Client(raise_request_exception=False)
+        clients[role].force_login(users[role])
+    for route, pattern in routes:
+        expected = EXPECTED.get(route)
+        if expected is None:
+            missing.append(route)
+            if not os.environ.get("ENGRAM_DUMP_URL_TABLE"):
+                continue
+        local = dict(values)
+        if "sessions/<int:pk>" in route:
+            local["pk"] = rows["session"].pk
+        model = admin_model(route)
+        if model is not None:
+            local["object_id"] = object_ids.get(model, 1)
+        path = concrete(route, local)
+        statuses = []
+        for role in ROLES:
+            statuses.append(str(clients[role].get(path).status_code))
+            tried += 1
+        observed.append(f"    {route!r}: \"{' '.join(statuses)}\",")
+        if " ".join(statuses) != expected:
+            wrong.append(f"{route} ({path}): got {' '.join(statuses)}, expected {expected}")
+    print(f"\nURL-by-role: {len(routes)} routes x {len(ROLES)} roles = {tried} requests")
+    if os.environ.get("ENGRAM_DUMP_URL_TABLE"):
+        with open(os.environ["ENGRAM_DUMP_URL_TABLE"], "w") as out:
+            out.write("\n".join(observed))
+    assert not missing, "routes missing from the table: " + ", ".join(missing)
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_surface_shows_workspace_a_to_member_b_or_to_staff_without_membership(cast):
+    users, rows = cast
+    secret = "launch is on Friday"
+    for role in ("member_b", "staff_no_perms"):
+        client = Client()
+        client.force_login(users[role])
+        for path in ("/api/memory", "/api/search?q=launch", "/api/topics/tree", "/api/graph", "/memory/",
+                     "/memory/?q=launch", f"/memory/?project={rows['project'].pk}",
+                     "/admin/memory/memory/", "/admin/memory/memory/?q=launch"):
+            body = client.get(path).content.decode()
+            assert "acme" not in body.lower() and secret not in body, (role, path)
+    member = Client()
+    member.force_login(users["member_a"])
+    assert secret in member.get("/memory/").content.decode()
