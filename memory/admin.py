@@ -196,3 +196,4 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+from memory.chats import admin as chats_admin  # noqa: E402,F401  (chats: registers its ModelAdmins)

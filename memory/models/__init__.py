@@ -6,6 +6,7 @@ from .session import Session
 from .tenancy import Membership, Project, Workspace
 from .token import ApiToken
 from .topic import Topic
+from memory.chats.models import *  # noqa: F401,F403  (chats: Chat, Message, Atom, ...)
 
 __all__ = [
     "Anomaly", "ApiToken", "Decision", "EMBEDDING_DIMENSIONS", "Entity", "EntityMerge", "Layer", "Memory", "Membership",

@@ -13,6 +13,7 @@ from .graph import (
 )
 from .maintenance import aggregate_memory, apply_memory_decay, cleanup_sessions, prune_old_memories
 from .reflection import generate_reflection_for_project, schedule_reflections
+from memory.chats.tasks import *  # noqa: F401,F403  (chats: ingest_telegram_export, score_message, ...)
 
 __all__ = [
     "aggregate_memory",
