@@ -116,7 +116,9 @@ def import_export(path, workspace, on_progress=None):
             flush()
         except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
             flush()  # the messages parsed before the break are whole: keep them
-            raise ImportFailed(f"malformed JSON: {exc}", counters, reader.position) from exc
+            # yajl's message draws an arrow under the text on extra lines; its first line is the reason.
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ImportFailed(f"malformed JSON: {reason}", counters, reader.position) from exc
         except InvalidTelegramData as exc:
             flush()
             raise ImportFailed(str(exc), counters, reader.position) from exc
