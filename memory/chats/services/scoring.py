@@ -23,6 +23,7 @@ from ..models import Author, ChatTopic, Message, NoiseClass
 WEIGHTS = {"length": 0.35, "uniqueness": 0.15, "question": 0.15, "links": 0.10, "mentions": 0.05,
            "author_activity": 0.10, "topic_relevance": 0.10}
 LENGTH_SATURATION_CHARS = 400
+UNIQUE_WORDS_FULL = 5
 RECENCY_HALF_LIFE_DAYS = 30
 DUPLICATE_WINDOW = dt.timedelta(days=7)
 URL = re.compile(r"https?://|www\.", re.I)
@@ -42,8 +43,10 @@ def content_factors(message, repeated):
     entity_types = {e.get("type") for e in message.entities or [] if isinstance(e, dict)}
     return {
         "length": round(min(1.0, math.log1p(len(text)) / math.log1p(LENGTH_SATURATION_CHARS)), 4),
-        # Repeated words ("lol lol lol") and a text said again within a week add nothing new.
-        "uniqueness": 0.0 if repeated or not words else round(len(set(words)) / len(words), 4),
+        # Repeated words ("lol lol lol"), a text said again within a week, and a one-word reply add
+        # little that is new: distinct words, damped below UNIQUE_WORDS_FULL words.
+        "uniqueness": 0.0 if repeated or not words else round(
+            len(set(words)) / len(words) * min(1.0, len(set(words)) / UNIQUE_WORDS_FULL), 4),
         "question": 1.0 if "?" in text else 0.0,
         "links": 1.0 if entity_types & LINK_ENTITIES or URL.search(text) else 0.0,
         "mentions": 1.0 if entity_types & MENTION_ENTITIES or MENTION.search(text) else 0.0,
