@@ -110,6 +110,9 @@ class MessageQuerySet(ScopedQuerySet):
     def without_topic(self):
         return self.filter(topic__isnull=True)
 
+    def awaiting_extraction(self):
+        return self.filter(knowledge_extracted_at__isnull=True)
+
     def with_text(self):
         return self.exclude(text="")
 
@@ -132,6 +135,9 @@ class Message(models.Model):
     noise_factors = models.JSONField(default=dict, blank=True)
     topic = models.ForeignKey("memory.ChatTopic", null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="messages")
+    # Set when knowledge extraction has read the message, topic or not (chatter gets none): the
+    # extraction trigger counts only messages it has not read yet.
+    knowledge_extracted_at = models.DateTimeField(null=True, blank=True)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS, null=True, blank=True)
     embedding_hash = models.CharField(max_length=64, blank=True)
     embedding_model = models.CharField(max_length=200, blank=True)

@@ -14,8 +14,10 @@ class ClassificationExperiment(JobStateMixin):
         CSV = "csv", "Uploaded CSV (text,label)"
 
     class Classifier(models.TextChoices):
-        TFIDF_EMBEDDINGS_LOGREG = "tfidf_emb_logreg", "TF-IDF words+chars and embeddings, logistic regression"
-        TFIDF_LOGREG = "tfidf_logreg", "TF-IDF words+chars, logistic regression"
+        AUTO = "auto", "Linear SVM, views picked by inner cross-validation (default)"
+        STACKED_SVM = "stacked_svm", "Linear SVM on TF-IDF words+chars and embeddings"
+        TFIDF_SVM = "tfidf_svm", "Linear SVM on TF-IDF words+chars"
+        EMBEDDING_SVM = "embedding_svm", "Linear SVM on embeddings"
         CENTROID = "centroid", "Nearest centroid on embeddings (baseline)"
 
     workspace = models.ForeignKey("memory.Workspace", on_delete=models.CASCADE, related_name="experiments")
@@ -23,7 +25,7 @@ class ClassificationExperiment(JobStateMixin):
     dataset = models.CharField(max_length=10, choices=Dataset.choices, default=Dataset.MESSAGES)
     dataset_file = models.CharField(max_length=500, blank=True, help_text="Path of the uploaded CSV.")
     classifier = models.CharField(max_length=20, choices=Classifier.choices,
-                                  default=Classifier.TFIDF_EMBEDDINGS_LOGREG)
+                                  default=Classifier.AUTO)
     folds = models.PositiveSmallIntegerField(default=5)
     samples = models.PositiveIntegerField(default=0)
     accuracy = models.FloatField(null=True, blank=True)

@@ -1,6 +1,6 @@
 """Analysis runs: messages in a window, pre-filtered, classified in batches into proposals.
 
-The local agent is a real classifier (TF-IDF words+chars and embeddings, logistic regression,
+The local agent is a real classifier (a linear SVM over TF-IDF words+chars and embeddings, with
 sigmoid-calibrated probabilities) trained on seed examples plus the team's reviewed proposals; a
 proposal is made when a message's most likely kind is not `none` with at least `min_confidence`.
 With `use_rag`, each proposal carries the atoms a hybrid search finds for its message.
@@ -14,10 +14,10 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import transaction
 from pgvector.django import CosineDistance
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
 
 from ..models import AgentConfig, Atom, Message, Proposal
-from .classification import TextClassifier
+from .classification import LinearTextClassifier
 from .embedding import provider_for
 from .proposal_examples import SEED_EXAMPLES
 
@@ -44,15 +44,14 @@ class ProposalClassifier:
     def __init__(self, workspace_id, provider):
         self.provider = provider
         texts, labels = training_set(workspace_id)
-        features = TextClassifier(C=5.0)
-        matrix = features._features(texts, provider.embed(texts), fit=True)
-        self.features = features
-        calibrated = CalibratedClassifierCV(LogisticRegression(C=5.0, max_iter=2000), method="sigmoid", cv=3)
+        self.features = LinearTextClassifier("words+chars+embedding")
+        matrix = self.features.features(texts, provider.embed(texts), fit=True)
+        calibrated = CalibratedClassifierCV(LinearSVC(C=1.0), method="sigmoid", cv=3)
         self.model = calibrated.fit(matrix, labels)
 
     def classify(self, texts, vectors):
         """Return [(kind, probability)] for each text."""
-        probabilities = self.model.predict_proba(self.features._features(texts, vectors, fit=False))
+        probabilities = self.model.predict_proba(self.features.features(texts, vectors))
         best = np.argmax(probabilities, axis=1)
         return [(str(self.model.classes_[i]), float(probabilities[row, i])) for row, i in enumerate(best)]
 

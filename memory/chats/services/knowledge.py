@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 from django.db import transaction
+from django.utils import timezone
 from pgvector.django import CosineDistance
 
 from memory.providers.keywords import extract_keyphrases, extract_topics
@@ -18,6 +19,7 @@ from ..models import AgentConfig, Atom, ChatTopic, Message, NoiseClass
 from .embedding import embed_atoms, embed_messages, provider_for
 
 BATCH_SIZE = 50
+MIN_TOPIC_CHARS = 20  # "ok", "+1", "lol": no topic of their own
 MIN_ATOM_CHARS = 30
 KIND_PATTERNS = [
     (Atom.Kind.DECISION, re.compile(r"\b(decided|we will|we'll|agreed|let's go with|going with|approved)\b", re.I)),
@@ -61,6 +63,8 @@ def assign_topics(messages, workspace_id, params):
     members = {}  # topic -> [message]
     groups = []  # [leader vector, [message]] for messages no existing topic takes
     for message in messages:
+        if len(message.text.strip()) < MIN_TOPIC_CHARS:
+            continue
         vector = np.asarray(message.embedding, dtype=np.float32)
         if centroids is not None:
             similarities = centroids @ vector
@@ -129,6 +133,7 @@ def extract_knowledge(message_ids, on_batch=None):
         embed_messages(batch_ids, provider)
         messages = list(Message.objects.filter(pk__in=batch_ids, embedding__isnull=False)
                         .exclude(text="").select_related("chat"))
+        Message.objects.filter(pk__in=batch_ids).update(knowledge_extracted_at=timezone.now())
         counts["skipped"] += len(batch_ids) - len(messages)
         by_workspace = {}
         for message in messages:
