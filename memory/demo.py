@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from .chats.demo import load_demo_chat
 from .models import Decision, Layer, Membership, Project, Source, Workspace
 from .services.memories import record_memory
 
@@ -42,6 +43,7 @@ def load_demo(owner=None):
         if owner is not None:
             Membership.objects.create(workspace=workspace, user=owner, role=Membership.Role.OWNER)
         project = Project.objects.create(workspace=workspace, name="Platform", slug="platform")
+        load_demo_chat(workspace)
         for text in DEMO_MEMORIES:
             record_memory(project, text, layer=Layer.EPISODIC, source=Source.NOTE)
         decision = Decision.objects.create(
