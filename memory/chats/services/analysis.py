@@ -13,8 +13,6 @@ import numpy as np
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.db import transaction
 from pgvector.django import CosineDistance
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.svm import LinearSVC
 
 from ..models import AgentConfig, Atom, Message, Proposal
 from .classification import LinearTextClassifier
@@ -42,6 +40,10 @@ class ProposalClassifier:
     """Calibrated probabilities over task / decision / question / problem / none."""
 
     def __init__(self, workspace_id, provider):
+        # Imported here: scikit-learn costs every process that loads the tasks seconds at start-up.
+        from sklearn.calibration import CalibratedClassifierCV  # noqa: PLC0415
+        from sklearn.svm import LinearSVC  # noqa: PLC0415
+
         self.provider = provider
         texts, labels = training_set(workspace_id)
         self.features = LinearTextClassifier("words+chars+embedding")

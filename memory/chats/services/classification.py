@@ -9,11 +9,9 @@ training data only (the test fold never takes part).
 """
 
 import numpy as np
-from scipy import sparse
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.model_selection import StratifiedKFold
-from sklearn.preprocessing import normalize
-from sklearn.svm import LinearSVC
+
+# scikit-learn and scipy are imported inside the functions that use them: at module level they
+# cost every process that loads the task catalog (web, workers, commands) seconds at start-up.
 
 # (words, chars, embedding weight): the embedding block is unit length times its weight, the
 # TF-IDF blocks are unit length each.
@@ -26,6 +24,11 @@ VIEWS = {
 INNER_FOLDS = 3
 
 
+def unit_rows(vectors):
+    vectors = np.asarray(vectors, dtype=np.float32)
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 class LinearTextClassifier:
     """fit(texts, vectors, labels) / predict / decision_function over one view of the texts."""
 
@@ -33,6 +36,9 @@ class LinearTextClassifier:
         self.view, self.C = view, C
 
     def features(self, texts, vectors, fit=False):
+        from scipy import sparse  # noqa: PLC0415 - see the module comment
+        from sklearn.feature_extraction.text import TfidfVectorizer  # noqa: PLC0415
+
         words, chars, weight = VIEWS[self.view]
         blocks = []
         if fit:
@@ -45,10 +51,12 @@ class LinearTextClassifier:
         else:
             blocks += [v.transform(texts) for v in self.vectorizers]
         if weight:
-            blocks.append(sparse.csr_matrix(normalize(np.asarray(vectors, dtype=np.float32)) * weight))
+            blocks.append(sparse.csr_matrix(unit_rows(vectors) * weight))
         return sparse.hstack(blocks).tocsr()
 
     def fit(self, texts, vectors, labels):
+        from sklearn.svm import LinearSVC  # noqa: PLC0415
+
         self.model = LinearSVC(C=self.C).fit(self.features(texts, vectors, fit=True), labels)
         self.classes_ = self.model.classes_
         return self
@@ -67,6 +75,8 @@ class AutoTextClassifier:
         self.views, self.seed = views, seed
 
     def fit(self, texts, vectors, labels):
+        from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
+
         labels = np.asarray(labels)
         vectors = np.asarray(vectors, dtype=np.float32)
         self.scores = {}
@@ -95,13 +105,13 @@ class NearestCentroid:
     """The baseline: the class whose mean embedding is closest by cosine."""
 
     def fit(self, texts, vectors, labels):
-        vectors, labels = normalize(np.asarray(vectors, dtype=np.float32)), np.asarray(labels)
+        vectors, labels = unit_rows(vectors), np.asarray(labels)
         self.classes_ = np.unique(labels)
-        self.centroids = normalize(np.stack([vectors[labels == c].mean(axis=0) for c in self.classes_]))
+        self.centroids = unit_rows(np.stack([vectors[labels == c].mean(axis=0) for c in self.classes_]))
         return self
 
     def predict(self, texts, vectors):
-        similarities = normalize(np.asarray(vectors, dtype=np.float32)) @ self.centroids.T
+        similarities = unit_rows(vectors) @ self.centroids.T
         return self.classes_[np.argmax(similarities, axis=1)]
 
 

@@ -5,8 +5,6 @@ import time
 from collections import Counter
 
 import numpy as np
-from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
-from sklearn.model_selection import StratifiedKFold
 
 from ..models import ClassificationExperiment, Message
 from .classification import build
@@ -52,6 +50,12 @@ def read_csv(path):
 
 def cross_validate(texts, labels, classifier_name, folds=5, vectors=None, on_fold=None, seed=0):
     """Stratified k-fold of one classifier; return the metrics dict."""
+    # Imported here: scikit-learn costs every process that loads the tasks seconds at start-up.
+    from sklearn.metrics import (  # noqa: PLC0415
+        accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support,
+    )
+    from sklearn.model_selection import StratifiedKFold  # noqa: PLC0415
+
     counts = Counter(labels)
     if len(counts) < 2:
         raise ExperimentError("at least two labels are needed")
