@@ -6,3 +6,4 @@ from memory.graph import admin as graph_admin  # noqa: F401
 from memory.insights import admin as insights_admin  # noqa: F401
 from memory.sessions import admin as sessions_admin  # noqa: F401
 from memory.documents import admin as documents_admin  # noqa: F401
+from memory.chats import admin as chats_admin  # noqa: F401

@@ -22,6 +22,8 @@ class MemorySettings(AppSettings):
     EMBEDDINGS_BATCH_SIZE: int = 32
     EMBEDDINGS_DIMENSIONS: int = 384  # the HTTP providers' expected width (the local model's is fixed)
     EMBEDDINGS_TIMEOUT_SECONDS: float = 30.0
+    CHATS_UPLOAD_MAX_BYTES: int = 200 * 1024 * 1024
+    CHATS_UPLOAD_DIR: str = ""  # empty: <ENGRAM_VAR_DIR>/chats/uploads
     LLM_PROVIDER: str = "local"
     LLM_URL: str = "https://api.openai.com"
     LLM_MODEL: str = "gpt-4o-mini"

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 
+from memory.chats.demo import load_demo_chat
 from memory.documents.demo import load_demo_documents
 from memory.models import Decision, Layer, Membership, Project, Source, Workspace
 from memory.core.recording import record_memory
@@ -44,6 +45,7 @@ def load_demo(owner=None):
         if owner is not None:
             Membership.objects.create(workspace=workspace, user=owner, role=Membership.Role.OWNER)
         project = Project.objects.create(workspace=workspace, name="Platform", slug="platform")
+        load_demo_chat(workspace)
         for text in DEMO_MEMORIES:
             record_memory(project, text, layer=Layer.EPISODIC, source=Source.NOTE)
         decision = Decision.objects.create(

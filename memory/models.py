@@ -6,6 +6,7 @@ from memory.sessions.models import Session
 from memory.core.tenancy import Membership, Project, Workspace
 from memory.core.tokens import ApiToken
 from memory.enrichment.topics import Topic
+from memory.chats.models import *  # noqa: F401,F403  (Chat, Message, Atom, AnalysisRun, ...)
 from memory.documents.models import *  # noqa: F401,F403  (Document, Chunk, ValidationTask, ...)
 
 __all__ = [

@@ -18,6 +18,7 @@ from memory.insights.tasks import (
 )
 from memory.lifecycle.tasks import apply_memory_decay, cleanup_sessions, prune_old_memories
 from memory.sessions.tasks import rebuild_context_cache
+from memory.chats.tasks import *  # noqa: F401,F403  (chats: ingest_telegram_export, score_message, ...)
 
 __all__ = [
     "aggregate_memory",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include(accounts.urlpatterns)),
     path("", include("jobs.urls")),
     path("", include("memory.urls")),
+    path("", include("memory.chats.urls")),
     path("", include("memory.documents.urls")),
     path("api/", include("memory.api_urls")),
     path("admin/rq/", include(gated_rq_urls())),

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
+from memory.chats.commands import add_import_telegram, add_telegram_webhook
 from memory.documents import cli as documents_cli
 
 
@@ -13,10 +14,12 @@ def add_import_documents(subparsers):
 
 
 class Command(BaseCommand):
-    help = "Memory domain commands: import_documents."
+    help = "Memory domain commands: import_telegram, telegram_webhook, import_documents."
 
     def add_arguments(self, parser):
         subparsers = parser.add_subparsers(dest="subcommand", required=True)
+        add_import_telegram(subparsers)
+        add_telegram_webhook(subparsers)
         add_import_documents(subparsers)
 
     def handle(self, *args, **options):

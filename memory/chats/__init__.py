@@ -1,0 +1,1 @@
+"""Chats: Telegram messages scored, grouped into topics and knowledge atoms, analysed and classified."""
