@@ -2,7 +2,8 @@
 
 
 class ReadOnlyAdminMixin:
-    def has_add_permission(self, request):
+    # `obj`: inlines are asked with the parent object; model admins without it.
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):

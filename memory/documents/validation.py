@@ -36,16 +36,22 @@ def create_validation_tasks(document):
     return len(tasks)
 
 
-def decide(task, user, decision, correction=""):
-    """Approve, correct or reject one pending task; return whether this call decided it."""
+def decide(task, user, decision, correction="", *, reembed=None):
+    """Approve, correct or reject one pending task; return whether this call decided it.
+
+    A correction calls `reembed([chunk_id])` inside the decision's transaction (the caller passes
+    `embed_chunks.enqueue`, whose run is then written with the decision and dispatched after commit):
+    services compute, callers enqueue.
+    """
     if decision not in (ValidationStatus.APPROVED, ValidationStatus.CORRECTED, ValidationStatus.REJECTED):
         raise ValueError(f"unknown decision {decision!r}")
     correction = correction.strip()
     if decision == ValidationStatus.CORRECTED and not correction:
         raise ValueError("a correction needs the corrected text")
-    # Imported here: tasks imports this module, and search imports every capability's models.
+    if decision == ValidationStatus.CORRECTED and reembed is None:
+        raise ValueError("a correction needs a way to re-embed the chunk")
+    # Imported here: search imports every capability's models.
     from .search import invalidate_workspace
-    from .tasks import embed_chunks
 
     with transaction.atomic():
         task = ValidationTask.objects.select_related("chunk__document").get(pk=task.pk)
@@ -55,7 +61,7 @@ def decide(task, user, decision, correction=""):
         if decision == ValidationStatus.CORRECTED:
             chunk.text, chunk.confidence = correction, 1.0
             chunk.save(update_fields=["text", "confidence"])
-            embed_chunks.enqueue([chunk.pk])  # dispatched after commit
+            reembed([chunk.pk])
         elif decision == ValidationStatus.APPROVED:
             chunk.confidence = 1.0  # a person read it: no longer uncertain
             chunk.save(update_fields=["confidence"])

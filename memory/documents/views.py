@@ -15,7 +15,7 @@ from . import rendering, validation
 from . import search as search_service
 from .models import Document, DocumentStatus, HealthCheck, ValidationStatus, ValidationTask
 from .processing import store_upload
-from .tasks import process_document
+from .tasks import embed_chunks, process_document
 
 INLINE_TYPES = {"pdf": "application/pdf", "png": "image/png", "jpeg": "image/jpeg", "tiff": "image/tiff",
                 "text": "text/plain; charset=utf-8", "markdown": "text/plain; charset=utf-8"}
@@ -146,7 +146,8 @@ def decide(request, pk):
     if decision is None:
         return HttpResponseBadRequest("decision must be approve, correct or reject")
     try:
-        decided = validation.decide(task, request.user, decision, request.POST.get("correction", ""))
+        decided = validation.decide(task, request.user, decision, request.POST.get("correction", ""),
+                                     reembed=embed_chunks.enqueue)
     except ValueError as exc:
         return JsonResponse({"ok": False, "error": str(exc)}, status=400)
     return JsonResponse({"ok": decided, "task": pk, "status": decision.value})

@@ -39,10 +39,9 @@ def test_drop_watch_read_validate_and_search(live_site, page):
     page.goto(f"{live_site}/documents/")
     transfer = page.evaluate_handle(DROP, [{"name": n, "data": base64.b64encode(d).decode()} for n, d in files])
     page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
-    page.wait_for_function("document.querySelectorAll('#uploads tr.upload').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#uploads tr.upload').length === 3")
     # Each row follows its document live until it is done.
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('#uploads .state')).every(s => ['completed', 'failed'].includes(s.dataset.status))",
+    page.wait_for_function("() => Array.from(document.querySelectorAll('#uploads .state')).every(s => ['completed', 'failed'].includes(s.dataset.status))",
         timeout=90_000)
     states = {row.locator(".name").inner_text(): row.locator(".state").inner_text()
               for row in page.locator("#uploads tr.upload").all()}
@@ -53,7 +52,7 @@ def test_drop_watch_read_validate_and_search(live_site, page):
 
     page.click("#uploads a:text('scan.pdf')")
     assert page.locator("#pages img.original").count() == 2
-    page.wait_for_function("document.querySelector('#pages img.original').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('#pages img.original').naturalWidth > 0")
     assert "quarterly backup report" in page.inner_text("#pages .extracted >> nth=0").lower()
     assert page.locator("#chunks tr.chunk").count() >= 1
 
@@ -62,12 +61,12 @@ def test_drop_watch_read_validate_and_search(live_site, page):
     page.wait_for_selector(".task.current")
     first, second = page.eval_on_selector_all(".task", "tasks => tasks.map(t => +t.dataset.id)")[:2]
     page.keyboard.press("a")
-    page.wait_for_function("document.querySelector('.task .outcome').textContent === 'approved'")
+    page.wait_for_function("() => document.querySelector('.task .outcome').textContent === 'approved'")
     page.keyboard.press("c")
     page.keyboard.press("Control+a")
     page.keyboard.type("Restores are tested every single month.")
     page.keyboard.press("Control+Enter")
-    page.wait_for_function("document.querySelectorAll('.task.done').length === 2")
+    page.wait_for_function("() => document.querySelectorAll('.task.done').length === 2")
     decided = ValidationTask.objects.in_bulk([first, second])
     assert decided[first].status == ValidationStatus.APPROVED
     assert decided[second].status == ValidationStatus.CORRECTED

@@ -45,7 +45,7 @@ def operator_client(client):
 
 
 def test_the_settings_pick_the_format_from_log_format():
-    assert settings.LOGGING["handlers"]["console"]["filters"] == ["correlation"]
+    assert settings.LOGGING["handlers"]["console"]["filters"] == ["correlation", "redact"]
     config = logging_config("json")
     assert config["handlers"]["console"]["formatter"] == "json"
     assert config["formatters"]["json"]["()"] == "project.log_format.JsonFormatter"

@@ -1,6 +1,7 @@
 """The document pages through Django's test client: upload, states, detail, originals, validation, search."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from memory.documents.models import Document, DocumentStatus, ValidationEvent, ValidationTask
@@ -11,6 +12,12 @@ from . import samples
 from .factories import make_validator, make_workspace, upload
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def client():
+    """A browser of nobody yet (tests/memory/conftest.py's client signs its own member in)."""
+    return Client()
 
 
 @pytest.fixture

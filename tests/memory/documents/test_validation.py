@@ -46,7 +46,8 @@ def test_approve_correct_and_reject_change_the_chunk_and_are_audited(team, work)
     validation.create_validation_tasks(document)
     approve, correct, reject = ValidationTask.objects.order_by("chunk__ordinal")
     assert validation.decide(approve, alice, ValidationStatus.APPROVED)
-    assert validation.decide(correct, alice, ValidationStatus.CORRECTED, "the corrected text")
+    assert validation.decide(correct, alice, ValidationStatus.CORRECTED, "the corrected text",
+                             reembed=embed_chunks.enqueue)
     assert validation.decide(reject, alice, ValidationStatus.REJECTED)
     chunks = list(document.chunks.order_by("ordinal"))
     assert chunks[0].confidence == 1.0
@@ -79,7 +80,8 @@ def test_a_correction_needs_text(team):
     workspace, alice, _ = team
     validation.create_validation_tasks(make_document(workspace, [0.3]))
     with pytest.raises(ValueError, match="corrected text"):
-        validation.decide(ValidationTask.objects.get(), alice, ValidationStatus.CORRECTED, "  ")
+        validation.decide(ValidationTask.objects.get(), alice, ValidationStatus.CORRECTED, "  ",
+                          reembed=embed_chunks.enqueue)
     assert ValidationTask.objects.get().status == ValidationStatus.PENDING
 
 
