@@ -9,6 +9,7 @@ from pgvector.django import HnswIndex, VectorField
 
 # Through the index module (memory.models imports this module last, after these names exist).
 from memory.core.memories import EMBEDDING_DIMENSIONS, content_hash
+from memory.core.tenancy import ScopedQuerySet
 
 __all__ = [
     "Backup", "Chunk", "Document", "DocumentClassifier", "DocumentLabel", "DocumentPage", "DocumentStatus",
@@ -40,12 +41,8 @@ IMAGE_TYPES = {DocumentType.PNG, DocumentType.JPEG, DocumentType.TIFF}
 ACTIVE_STATUSES = (DocumentStatus.UPLOADED, DocumentStatus.PROCESSING)
 
 
-class DocumentQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Documents of the user's workspaces (all for staff), as memory's ScopedQuerySet does."""
-        if not user.is_authenticated:
-            return self.none()
-        return self if user.is_staff else self.filter(workspace__memberships__user=user)
+class DocumentQuerySet(ScopedQuerySet):
+    """Documents by workspace role, like every memory row (visible_to, editable_by)."""
 
     def completed(self):
         return self.filter(status=DocumentStatus.COMPLETED)

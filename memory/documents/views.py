@@ -49,7 +49,7 @@ def document_list(request):
 @require_POST
 def upload(request):
     """One file per request (the page sends them in parallel); answers with its state as JSON."""
-    workspace = Workspace.objects.visible_to(request.user).filter(pk=request.POST.get("workspace")).first()
+    workspace = Workspace.objects.editable_by(request.user).filter(pk=request.POST.get("workspace")).first()
     if workspace is None:
         raise PermissionDenied("not a workspace you belong to")
     incoming = request.FILES.get("file")

@@ -56,7 +56,7 @@ class AnalysisRun(JobStateMixin):
 
 
 class ProposalQuerySet(ScopedQuerySet):
-    members_path = "run__workspace__memberships__user"
+    workspace_field = "run__workspace_id"
 
     def open(self):
         return self.filter(review=Proposal.Review.OPEN)

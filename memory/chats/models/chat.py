@@ -102,7 +102,7 @@ class NoiseClass(models.TextChoices):
 
 
 class MessageQuerySet(ScopedQuerySet):
-    members_path = "chat__workspace__memberships__user"
+    workspace_field = "chat__workspace_id"
 
     def unscored(self):
         return self.filter(importance_score__isnull=True)

@@ -58,11 +58,7 @@ def test_sigterm_lets_a_running_import_finish_within_the_drain_timeout(worker, t
     assert JobRun.objects.get(task_path="memory.chats.tasks.ingest_telegram_export").status == RunStatus.SUCCEEDED
 
 
-# Measured on this branch: it depends on where the outage finds the worker. Alone, the worker
-# died on the Redis ConnectionError raised by RQ's set_state in dequeue_job_and_maintain_ttl
-# (jobs/worker.py:195); in the full suite it survived (XPASS). Reconnecting reliably belongs to the
-# job platform (jobs/ is reworked on its own branch): drop this mark once it does.
-@pytest.mark.xfail(strict=False, reason="EngramWorker sometimes exits on a Redis outage instead of reconnecting")
+# The worker waits Redis and Postgres out (jobs.worker / jobs.runner) and takes the next job itself.
 def test_a_worker_reconnects_after_redis_and_postgres_restart(worker, services):
     chat = make_chat(make_workspace())
     first, second = make_messages(chat, ["The backup failed again tonight, can someone look?",
