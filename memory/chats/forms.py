@@ -3,18 +3,17 @@
 import datetime as dt
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 
-from memory.models import Workspace
+from memory.conf import memory_settings
+from memory.core.tenancy import Workspace
 
 from .models import Chat, ClassificationExperiment
 
-DEFAULT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
 
 
 def upload_max_bytes():
-    return int(getattr(settings, "MEMORY_CHATS_UPLOAD_MAX_BYTES", DEFAULT_UPLOAD_MAX_BYTES))
+    return memory_settings.CHATS_UPLOAD_MAX_BYTES
 
 
 class WorkspaceForm(forms.Form):
@@ -22,7 +21,7 @@ class WorkspaceForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["workspace"].queryset = Workspace.objects.visible_to(user)
+        self.fields["workspace"].queryset = Workspace.objects.editable_by(user)  # creating work needs a writer
         if "chat" in self.fields:
             self.fields["chat"].queryset = Chat.objects.visible_to(user)
 

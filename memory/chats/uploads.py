@@ -5,9 +5,11 @@ from pathlib import Path
 
 from django.conf import settings
 
+from memory.conf import memory_settings
+
 
 def upload_dir():
-    path = Path(getattr(settings, "MEMORY_CHATS_UPLOAD_DIR", "") or Path(settings.VAR_DIR) / "chats" / "uploads")
+    path = Path(memory_settings.CHATS_UPLOAD_DIR or Path(settings.VAR_DIR) / "chats" / "uploads")
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -81,7 +81,7 @@ def analysis_page(request, run_id):
 @login_required
 @require_POST
 def review_proposal(request, proposal_id):
-    proposal = get_object_or_404(Proposal.objects.visible_to(request.user), pk=proposal_id)
+    proposal = get_object_or_404(Proposal.objects.editable_by(request.user), pk=proposal_id)
     decision = request.POST.get("decision")
     if decision not in ("accept", "reject"):
         flash.error(request, "Choose accept or reject.")

@@ -76,8 +76,8 @@ def test_a_member_cannot_start_a_run_in_someone_elses_workspace():
 
 
 def test_a_proposal_is_reviewed_once_from_the_page():
-    staff = make_staff()
-    run = AnalysisRun.objects.create(workspace=make_workspace(), window_start="2026-01-01T00:00Z",
+    staff = make_staff()  # a member of the run's workspace: staff status alone sees nothing (issue 11)
+    run = AnalysisRun.objects.create(workspace=make_workspace(member=staff), window_start="2026-01-01T00:00Z",
                                      window_end="2026-02-01T00:00Z")
     proposal = Proposal.objects.create(run=run, kind="task", text="Renew the certificate", confidence=0.9)
     client = client_for(staff)
