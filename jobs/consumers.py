@@ -19,9 +19,25 @@ VIEW_PERMISSION = "jobs.view_jobrun"
 DASHBOARD_SNAPSHOT_RUNS = 50
 
 
+# Apps that own rows worked on by runs (an import, an analysis) let their users watch those runs
+# without the operators' permission: each rule is `rule(user, run_id) -> bool`.
+_run_watch_rules = []
+
+
+def register_run_watch_rule(rule):
+    """Let `rule(user, run_id)` grant watching one run (called from an app's ready())."""
+    if rule not in _run_watch_rules:
+        _run_watch_rules.append(rule)
+
+
 def may_watch_runs(user):
     """Tell whether a user may watch runs: active staff (as for the admin) with the view permission."""
     return user.is_active and user.is_staff and user.has_perm(VIEW_PERMISSION)
+
+
+def may_watch_run(user, run_id):
+    """Tell whether a user may watch this run: an operator, or a registered rule says so."""
+    return may_watch_runs(user) or (user.is_active and any(rule(user, str(run_id)) for rule in _run_watch_rules))
 
 
 def run_snapshot(run_id):
@@ -52,9 +68,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self.refuse(NOT_AUTHENTICATED)
-        if not await database_sync_to_async(may_watch_runs)(user):
+        if not await database_sync_to_async(self.allowed)(user):
             return await self.refuse(NOT_ALLOWED)
         await self.start()
+
+    def allowed(self, user):
+        """Tell whether `user` may follow this stream (runs: operators only)."""
+        return may_watch_runs(user)
 
     async def start(self):
         """Join the stream's group, accept and send the snapshot."""
@@ -84,6 +104,9 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
 
 class RunConsumer(LiveConsumer):
     """Stream one run: a snapshot from the ledger, then its live events."""
+
+    def allowed(self, user):
+        return may_watch_run(user, self.scope["url_route"]["kwargs"]["run_id"])
 
     async def start(self):
         run_id = self.scope["url_route"]["kwargs"]["run_id"]

@@ -10,3 +10,9 @@ class MemoryConfig(AppConfig):
 
     def ready(self):
         register_task_aliases(MOVED_TASKS)
+        # Imported here: the rule queries models, which exist only once the app registry is ready.
+        from jobs.consumers import register_run_watch_rule  # noqa: PLC0415
+
+        from .chats.live import may_watch_own_run  # noqa: PLC0415
+
+        register_run_watch_rule(may_watch_own_run)

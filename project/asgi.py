@@ -24,7 +24,10 @@ if settings.DEBUG:
     # reverse proxy serves collectstatic's output.
     http_application = ASGIStaticFilesHandler(http_application)
 
-from jobs.routing import websocket_urlpatterns  # noqa: E402
+from jobs.routing import websocket_urlpatterns as jobs_routes  # noqa: E402
+from memory.routing import websocket_urlpatterns as memory_routes  # noqa: E402
+
+websocket_urlpatterns = [*jobs_routes, *memory_routes]
 
 application = ProtocolTypeRouter({
     "http": http_application,

@@ -1,7 +1,8 @@
 """Domain events (message_scored, analysis.batch_completed, ...) on the job platform's live channel.
 
-They travel with the run events: to the running job's group (`ws/runs/<id>/`) and to the dashboard
-group (`ws/dashboard/`), through jobs.live's publisher, so pages need no second WebSocket stack.
+They travel with the run events: to the running job's group (`ws/runs/<id>/`), to the dashboard
+group (`ws/dashboard/`) and, for an event about one chat, to that chat's group (`ws/chats/<id>/`,
+which members may follow), through jobs.live's publisher, so pages need no second WebSocket stack.
 """
 
 import time
@@ -10,10 +11,17 @@ from jobs.context import current_run
 from jobs.live import DASHBOARD_GROUP, publisher, run_group
 
 
+def chat_group(chat_id):
+    """The channel-layer group of one chat's events (ws/chats/<id>/)."""
+    return f"chat-{int(chat_id)}"
+
+
 def publish(event_type, **fields):
     """Send one event to the current run's watchers and the dashboard; never raises."""
     run = current_run.get()
     groups = [DASHBOARD_GROUP]
+    if fields.get("chat_id") is not None:
+        groups.append(chat_group(fields["chat_id"]))
     if run is not None:
         groups.append(run_group(run.pk))
         fields.setdefault("run_id", str(run.pk))

@@ -1,5 +1,7 @@
 """The chat jobs: thin tasks (ids in, one service call, progress and events out)."""
 
+from collections import Counter
+
 from django.tasks import task
 
 from jobs import HIGH_PRIORITY, LOW_PRIORITY, RetryPolicy
@@ -42,7 +44,9 @@ def score_unscored_messages(context):
         for group in by_workspace.values():
             scoring.score_batch(group)
         done += len(chunk)
-        events.publish("batch_scored", count=len(chunk), done=done, total=total)
+        # One event per chat, so that each chat's page (ws/chats/<id>/) hears of its own messages.
+        for chat_id, count in Counter(message.chat_id for message in chunk).items():
+            events.publish("batch_scored", chat_id=chat_id, count=count, done=done, total=total)
         context.report_progress(done, max(total, done), f"{done} of {total} scored")
     return {"scored": done}
 
