@@ -8,6 +8,7 @@ from django.tasks.exceptions import InvalidTask, TaskResultDoesNotExist
 from django.tasks.signals import task_enqueued
 from django.utils import timezone
 
+from .conf import jobs_settings
 from .correlation import request_id_for_new_run
 from .definitions import JobTask
 from .exceptions import InvalidArguments
@@ -166,9 +167,7 @@ def _mark_dispatched(run):
 
 
 def _default_result_ttl():
-    from django.conf import settings
-
-    return settings.JOBS_RQ_RESULT_TTL
+    return jobs_settings.RQ_RESULT_TTL
 
 
 def _json_arguments(task, args, kwargs):

@@ -1,25 +1,25 @@
 """System checks: a reachable Redis and database, and tasks on queues that exist."""
 
-from django.conf import settings
 from django.core import checks
 
+from .conf import jobs_settings
 from .definitions import catalog
 
 
 def check_backend(backend):
     """Checks of the TASKS backend (called through django.tasks' own check)."""
     errors = []
-    unknown = set(backend.queues) - set(settings.JOBS_QUEUES)
+    unknown = set(backend.queues) - set(jobs_settings.QUEUES)
     if unknown:
         errors.append(checks.Error(
             f"TASKS queues {sorted(unknown)} are not in JOBS_QUEUES", id="jobs.E003",
             hint="Add them to the JOBS_QUEUES environment variable.",
         ))
     for task in catalog():
-        if task.queue_name not in settings.JOBS_QUEUES:
+        if task.queue_name not in jobs_settings.QUEUES:
             errors.append(checks.Error(
                 f"task {task.module_path} uses unknown queue {task.queue_name!r}", id="jobs.E004",
-                hint=f"Known queues: {', '.join(settings.JOBS_QUEUES)}",
+                hint=f"Known queues: {', '.join(jobs_settings.QUEUES)}",
             ))
     return errors
 

@@ -1,12 +1,16 @@
 """Every JOBS_* setting with its type and default, in one place.
 
-Each attribute read goes to django.conf.settings at that moment, so override_settings and
-pytest's settings fixture apply; project/settings.py reads the environment with these defaults.
+Values come from django.conf.settings and are cached until a setting of the app changes
+(override_settings and pytest's settings fixture send `setting_changed`) or settings are
+swapped underneath (an override entered or left), so tests see their overrides; the hot paths
+pay a dict lookup instead of a type conversion. project/settings.py reads the environment with
+these defaults.
 """
 
 from typing import ClassVar, get_type_hints
 
 from django.conf import settings
+from django.core.signals import setting_changed
 
 
 class AppSettings:
@@ -18,9 +22,26 @@ class AppSettings:
 
     prefix: ClassVar[str] = ""
 
+    def __init__(self):
+        self._cache = {}  # setting name -> its value, for the settings object in `_cache_of`
+        self._cache_of = None
+        setting_changed.connect(self._setting_changed)
+
     def __getattribute__(self, name):
         if not name.isupper():
             return object.__getattribute__(self, name)
+        cache = object.__getattribute__(self, "_cache")
+        current = settings._wrapped  # replaced whenever an override starts or ends
+        if object.__getattribute__(self, "_cache_of") is not current:
+            cache.clear()
+            self._cache_of = current
+        try:
+            return cache[name]
+        except KeyError:
+            value = cache[name] = object.__getattribute__(self, "_read")(name)
+            return value
+
+    def _read(self, name):
         cls = type(self)
         default = getattr(cls, name)  # AttributeError: not a setting of this app
         value = getattr(settings, cls.prefix + name, None)
@@ -28,6 +49,10 @@ class AppSettings:
             return default
         kind = get_type_hints(cls).get(name)
         return kind(value) if kind in (int, float, str) else value
+
+    def _setting_changed(self, *, setting, **kwargs):
+        if setting.startswith(self.prefix):
+            self._cache.clear()
 
     @classmethod
     def defaults(cls):

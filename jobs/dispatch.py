@@ -7,12 +7,12 @@ enqueue) go through `push_written()`, also one pipeline for any number of runs.
 
 import logging
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.job import JobStatus as RQJobStatus
 
+from .conf import jobs_settings
 from .queues import get_redis, get_rq_queue
 from .status import RunStatus
 
@@ -108,7 +108,7 @@ def dispatch_pending(limit=1000, now=None):
     # The grace leaves fresh runs to the on_commit hook of the process that wrote them.
     runs = list(
         JobRun.objects.undispatched()
-        .unchanged_for(settings.JOBS_DISPATCH_GRACE_SECONDS, now=now)
+        .unchanged_for(jobs_settings.DISPATCH_GRACE_SECONDS, now=now)
         .exclude(task_path__in=paused_task_paths())
         .order_by("status_changed_at")[:limit]
     )

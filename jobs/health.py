@@ -9,10 +9,10 @@ restarts it).
 import time
 from collections import namedtuple
 
-from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
 from redis.exceptions import RedisError
 
+from .conf import jobs_settings
 from .models import SchedulerLease, Worker
 from .queues import get_redis
 from .scheduler import Leadership
@@ -51,7 +51,7 @@ def check_migrations():
 
 def alive_workers_by_queue():
     """{queue: number of live workers listening to one of its lanes} for every configured queue."""
-    counts = dict.fromkeys(settings.JOBS_QUEUES, 0)
+    counts = dict.fromkeys(jobs_settings.QUEUES, 0)
     for lanes in Worker.objects.alive().values_list("queues", flat=True):
         for queue in {lane.rsplit(".", 1)[0] for lane in lanes}:
             if queue in counts:

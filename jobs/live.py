@@ -16,9 +16,9 @@ import os
 import threading
 import time
 
-from django.conf import settings
 from django.dispatch import receiver
 
+from .conf import jobs_settings
 from .definitions import get_task
 from .queues import get_redis, get_rq_queue, worker_queue_names
 from .signals import run_progress, run_status_changed
@@ -276,7 +276,7 @@ class LiveEvents:
 
     @property
     def interval(self):
-        return settings.JOBS_LIVE_EVENT_INTERVAL_SECONDS if self._interval is None else self._interval
+        return jobs_settings.LIVE_EVENT_INTERVAL_SECONDS if self._interval is None else self._interval
 
     def progress(self, run, done, total, message):
         """Publish a progress report now, or hold it back until the interval has passed."""

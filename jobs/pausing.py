@@ -8,9 +8,9 @@ restart without persistence resumes every queue.
 import logging
 import time
 
-from django.conf import settings
 from redis.exceptions import RedisError
 
+from .conf import jobs_settings
 from .queues import get_redis
 
 logger = logging.getLogger("jobs.pausing")
@@ -19,8 +19,8 @@ PAUSED_KEY = "engram:queues:paused"
 
 
 def _check(queue):
-    if queue not in settings.JOBS_QUEUES:
-        raise ValueError(f"unknown queue {queue!r}; known queues: {', '.join(settings.JOBS_QUEUES)}")
+    if queue not in jobs_settings.QUEUES:
+        raise ValueError(f"unknown queue {queue!r}; known queues: {', '.join(jobs_settings.QUEUES)}")
 
 
 def pause_queue(queue):

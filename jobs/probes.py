@@ -2,12 +2,12 @@
 
 import hmac
 
-from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from .conf import jobs_settings
 from . import health, metrics
 
 
@@ -30,7 +30,7 @@ def metrics_allowed(request):
     """A bearer token equal to JOBS_METRICS_TOKEN, or a staff session allowed to view runs."""
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
-    token = settings.JOBS_METRICS_TOKEN
+    token = jobs_settings.METRICS_TOKEN
     if scheme.lower() == "bearer":
         return bool(token) and hmac.compare_digest(secret.strip().encode(), token.encode())
     user = request.user

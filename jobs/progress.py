@@ -2,8 +2,8 @@
 
 import time
 
-from django.conf import settings
 
+from .conf import jobs_settings
 from .exceptions import JobCancelled
 from .signals import run_progress
 
@@ -17,7 +17,7 @@ class ProgressReporter:
 
     def __init__(self, run, interval=None, clock=time.monotonic):
         self.run = run
-        self.interval = settings.JOBS_PROGRESS_INTERVAL_SECONDS if interval is None else interval
+        self.interval = jobs_settings.PROGRESS_INTERVAL_SECONDS if interval is None else interval
         self.clock = clock
         self._last_write = clock()
         self._pending = None

@@ -7,6 +7,7 @@ from redis import Redis
 from rq import Queue
 from rq.serializers import JSONSerializer
 
+from .conf import jobs_settings
 from .status import Lane
 
 # Django's task priority (-100..100) picks the lane: above zero is high, below zero is low.
@@ -29,13 +30,13 @@ def rq_queue_name(queue, lane):
 
 def lane_names(queue):
     """RQ queue names of one queue, highest lane first (RQ pops them in this order)."""
-    return [rq_queue_name(queue, lane) for lane in settings.JOBS_LANES]
+    return [rq_queue_name(queue, lane) for lane in jobs_settings.LANES]
 
 
 def worker_queue_names(queues=None):
     """RQ queue names for a worker: every high lane before any normal, every normal before low."""
-    queues = queues or settings.JOBS_QUEUES
-    return [rq_queue_name(queue, lane) for lane in settings.JOBS_LANES for queue in queues]
+    queues = queues or jobs_settings.QUEUES
+    return [rq_queue_name(queue, lane) for lane in jobs_settings.LANES for queue in queues]
 
 
 @cache

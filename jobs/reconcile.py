@@ -2,7 +2,6 @@
 
 import logging
 
-from django.conf import settings
 from django.utils import timezone
 from redis.exceptions import RedisError
 from rq.command import send_command
@@ -10,6 +9,7 @@ from rq.intermediate_queue import IntermediateQueue
 from rq.job import Job
 
 from .attempts import fail_attempt
+from .conf import jobs_settings
 from .dispatch import dispatch, dispatch_pending
 from .exceptions import WorkerLost
 from .queues import get_redis, get_rq_queue
@@ -34,7 +34,7 @@ def recover_lost_runs(now=None):
     lost = (
         JobRun.objects.running()
         .exclude(Exists(alive.filter(name=OuterRef("worker_name"), current_run=OuterRef("pk"))))
-        .unchanged_for(settings.JOBS_WORKER_TIMEOUT_SECONDS, now=now)
+        .unchanged_for(jobs_settings.WORKER_TIMEOUT_SECONDS, now=now)
         .annotate(worker_alive=Exists(alive.filter(name=OuterRef("worker_name"))))
     )
     recovered = 0
@@ -71,7 +71,7 @@ def redispatch_forgotten(now=None, batch=500):
     from .models import JobRun, Worker
 
     runs = list(
-        JobRun.objects.waiting().unchanged_for(settings.JOBS_DISPATCH_GRACE_SECONDS, now=now)
+        JobRun.objects.waiting().unchanged_for(jobs_settings.DISPATCH_GRACE_SECONDS, now=now)
         .order_by("status_changed_at")[:batch]
     )
     if not runs:
@@ -122,7 +122,7 @@ def enforce_cancellations(now=None):
     """Stop runs that ignored a cancel request for longer than the grace period (RQ's stop-job)."""
     from .models import JobRun
 
-    runs = JobRun.objects.cancel_overdue(settings.JOBS_CANCEL_GRACE_SECONDS, now=now)
+    runs = JobRun.objects.cancel_overdue(jobs_settings.CANCEL_GRACE_SECONDS, now=now)
     sent = 0
     for run in runs:
         # Straight to the worker's channel: the RQ job hash may be gone after a flush.

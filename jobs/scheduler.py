@@ -23,13 +23,13 @@ import os
 import socket
 import time
 
-from django.conf import settings
 from django.db import Error as DatabaseError, close_old_connections, transaction
 from django.db.models import Min
 from django.tasks.exceptions import InvalidTask
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from .conf import jobs_settings
 from .context import triggered_by
 from .models import OverlapPolicy, Schedule
 from .reconcile import reconcile
@@ -37,7 +37,7 @@ from .reconcile import reconcile
 logger = logging.getLogger("jobs.scheduler")
 
 def misfire_grace():
-    return settings.JOBS_SCHEDULER_MISFIRE_GRACE_SECONDS
+    return jobs_settings.SCHEDULER_MISFIRE_GRACE_SECONDS
 
 
 def enqueue_run(schedule, fire_time=None, user=None):
@@ -144,7 +144,7 @@ class Leadership:
         """Renew the lease, or take it if it is free or expired; return whether this process leads."""
         from .models import SchedulerLease
 
-        seconds = self.seconds or settings.JOBS_SCHEDULER_LEASE_SECONDS
+        seconds = self.seconds or jobs_settings.SCHEDULER_LEASE_SECONDS
         try:
             self.token = SchedulerLease.acquire(self.LEASE, self.name, self.token, seconds)
         except DatabaseError as exc:
@@ -175,7 +175,7 @@ class Scheduler:
 
     def __init__(self, tick=1.0, housekeeping=None, leadership=None):
         self.tick = tick
-        self.housekeeping = housekeeping or settings.JOBS_HOUSEKEEPING_SECONDS
+        self.housekeeping = housekeeping or jobs_settings.HOUSEKEEPING_SECONDS
         self.leadership = leadership or Leadership()
         self.reconciled_at = None
 

@@ -1,4 +1,11 @@
-"""EngramWorker: the RQ worker class every `manage.py rqworker` runs (set in settings.RQ)."""
+"""EngramWorker: the RQ worker class every `manage.py rqworker` runs (set in settings.RQ).
+
+Two liveness signals, named apart:
+- the *heartbeat*: the worker's row in the ledger (Worker.heartbeat_at, with its current run),
+  written every JOBS_HEARTBEAT_SECONDS by the heartbeat thread; lost-run detection reads it;
+- the *RQ key refresh*: the TTL of RQ's own worker key in Redis, which RQ calls heartbeat() (the
+  method keeps RQ's name because RQ calls it); `rq info` and RQ's cleanup read it.
+"""
 
 import ctypes
 import logging
@@ -9,7 +16,6 @@ import socket
 import threading
 import time
 
-from django.conf import settings
 from django.db import DatabaseError, close_old_connections, connections
 from redis.exceptions import RedisError
 from rq.scheduler import RQScheduler
@@ -17,6 +23,7 @@ from rq.serializers import JSONSerializer
 from rq.timeouts import BaseDeathPenalty
 from rq.worker import SimpleWorker, WorkerStatus
 
+from .conf import jobs_settings
 from .dispatch import ENTRYPOINT
 from .pausing import PausedQueuesCache, queue_of
 from .reconcile import recover_lost_runs
@@ -31,7 +38,7 @@ PAUSE_CHECK_SECONDS = 2
 # suspend flag once: together about 40% of a no-op job on stock SimpleWorker (measured with
 # bench/jobs_throughput.py). The key's TTL is minutes, so doing both at most once a second keeps
 # the worker just as visible and stoppable.
-HEARTBEAT_SECONDS = 1.0
+RQ_BOOKKEEPING_SECONDS = 1.0
 # Waits between pings while Redis is unreachable.
 REDIS_RETRY_FIRST_SECONDS = 0.1
 REDIS_RETRY_MAX_SECONDS = 2.0
@@ -116,7 +123,7 @@ class EngramWorker(SimpleWorker):
         self._heartbeat_stop = threading.Event()
         self._heartbeat_thread = None
         self._shutdown_timer = None
-        self._beat_at = self._suspension_checked_at = -math.inf  # monotonic times (see HEARTBEAT_SECONDS)
+        self._rq_key_refreshed_at = self._suspension_checked_at = -math.inf  # monotonic (RQ_BOOKKEEPING_SECONDS)
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -126,7 +133,7 @@ class EngramWorker(SimpleWorker):
 
         Worker.register(self.name, self.hostname or "", os.getpid(), self.queue_names())
         self._session_token = current_session.set(self.session)
-        self._heartbeat_thread = threading.Thread(target=self._beat, name="engram-heartbeat", daemon=True)
+        self._heartbeat_thread = threading.Thread(target=self._heartbeat_loop, name="engram-heartbeat", daemon=True)
         self._heartbeat_thread.start()
 
     def register_death(self):
@@ -169,11 +176,11 @@ class EngramWorker(SimpleWorker):
             else:
                 self.scheduler.start()
 
-    def _beat(self):
+    def _heartbeat_loop(self):
         """Heartbeat into the ledger and sweep for lost runs until the worker stops (own thread)."""
         from .models import Worker
 
-        interval = settings.JOBS_HEARTBEAT_SECONDS
+        interval = jobs_settings.HEARTBEAT_SECONDS
         reachable_since = None
         while not self._heartbeat_stop.wait(interval):
             try:
@@ -188,7 +195,7 @@ class EngramWorker(SimpleWorker):
                 # Every worker sweeps, so detection does not wait for the scheduler leader. Only
                 # after the database has answered for a whole timeout: right after an outage
                 # every heartbeat is stale, and live workers need a beat to say so.
-                if now - reachable_since >= settings.JOBS_WORKER_TIMEOUT_SECONDS:
+                if now - reachable_since >= jobs_settings.WORKER_TIMEOUT_SECONDS:
                     recover_lost_runs()
             except (DatabaseError, RedisError) as exc:
                 reachable_since = None
@@ -236,24 +243,27 @@ class EngramWorker(SimpleWorker):
     # --- RQ's own per-job Redis work -------------------------------------------------------
 
     def heartbeat(self, timeout=None, pipeline=None):
-        """Refresh RQ's worker key in one round trip, at most once a second between jobs."""
+        """The RQ key refresh (RQ's name for it): one round trip, at most once a second between jobs.
+
+        Not the ledger heartbeat (_heartbeat_loop), which says whether the worker is alive.
+        """
         if pipeline is not None:
             return super().heartbeat(timeout, pipeline)
         now = time.monotonic()
-        if timeout is None and now - self._beat_at < HEARTBEAT_SECONDS:
+        if timeout is None and now - self._rq_key_refreshed_at < RQ_BOOKKEEPING_SECONDS:
             return
-        self._beat_at = now
+        self._rq_key_refreshed_at = now
         try:
             with self.connection.pipeline(transaction=False) as pipe:
                 super().heartbeat(timeout, pipe)
                 pipe.execute()
         except RedisError as exc:  # RQ's loop would quit on it; the dequeue waits Redis out
-            logger.warning("worker %s: RQ heartbeat failed: %s", self.name, exc)
+            logger.warning("worker %s: RQ key refresh failed: %s", self.name, exc)
 
     def check_for_suspension(self, burst):
         """Read RQ's suspend flag at most once a second (`rq suspend` waits that long at worst)."""
         now = time.monotonic()
-        if now - self._suspension_checked_at < HEARTBEAT_SECONDS:
+        if now - self._suspension_checked_at < RQ_BOOKKEEPING_SECONDS:
             return
         self._suspension_checked_at = now
         try:
@@ -322,7 +332,7 @@ class EngramWorker(SimpleWorker):
     def handle_warm_shutdown_request(self):
         """Finish the current job, but interrupt it after the shutdown grace period."""
         super().handle_warm_shutdown_request()
-        grace = settings.JOBS_SHUTDOWN_GRACE_SECONDS
+        grace = jobs_settings.SHUTDOWN_GRACE_SECONDS
         if self.get_current_job_id() and self._shutdown_timer is None:
             # A second SIGTERM is RQ's cold shutdown: SystemExit inside the task, which the runner
             # records as an interruption and hands back to the outbox.

@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+from django import conf as django_conf
+
 from jobs.conf import JobsSettings, jobs_settings
 from memory.conf import MemorySettings, memory_settings
 
@@ -26,6 +28,47 @@ def test_no_module_reads_an_app_setting_with_a_default_of_its_own():
             if re.search(r"getattr\(\s*settings,\s*[\"'](?:MEMORY|JOBS)_", path.read_text()):
                 offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+# The operator pages (jobs/admin/) are being rewritten on another branch; they move to
+# jobs_settings when that lands, and this list shrinks to nothing.
+READ_DIRECTLY_FOR_NOW = {"jobs/admin/runs.py", "jobs/admin/operations.py"}
+
+
+def test_jobs_reads_its_settings_only_through_the_settings_object():
+    offenders = []
+    for path in (ROOT / "jobs").rglob("*.py"):
+        name = str(path.relative_to(ROOT))
+        if name == "jobs/conf.py" or name in READ_DIRECTLY_FOR_NOW:
+            continue
+        offenders += [f"{name}:{n}" for n, line in enumerate(path.read_text().splitlines(), 1)
+                      if re.search(r"\bsettings\.JOBS_", line)]
+    assert offenders == []
+
+
+def test_the_settings_object_reads_each_setting_once_until_a_setting_changes(monkeypatch):
+    from django.core.signals import setting_changed
+    from django.test import override_settings
+
+    reads = []
+    real_read = JobsSettings._read
+    monkeypatch.setattr(JobsSettings, "_read", lambda self, name: reads.append(name) or real_read(self, name))
+    with override_settings(JOBS_RETENTION_DAYS=3):
+        assert [jobs_settings.RETENTION_DAYS for _ in range(3)] == [3, 3, 3]
+        assert reads == ["RETENTION_DAYS"]
+        with override_settings(JOBS_RETENTION_DAYS=5):
+            assert jobs_settings.RETENTION_DAYS == 5
+        assert jobs_settings.RETENTION_DAYS == 3
+        # A change made without an override is seen once setting_changed says so.
+        django_conf.settings.JOBS_RETENTION_DAYS = 4  # inside the override's own holder
+        assert jobs_settings.RETENTION_DAYS == 3
+        setting_changed.send(sender=None, setting="JOBS_RETENTION_DAYS", value=4, enter=True)
+        assert jobs_settings.RETENTION_DAYS == 4
+        # Another app's setting leaves the cache alone.
+        reads.clear()
+        setting_changed.send(sender=None, setting="MEMORY_RETENTION_DAYS", value=1, enter=True)
+        assert jobs_settings.RETENTION_DAYS == 4
+        assert reads == []
 
 
 def test_the_settings_object_reads_the_current_settings(settings):

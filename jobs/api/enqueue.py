@@ -6,13 +6,13 @@ import math
 import re
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
 from django.tasks.exceptions import InvalidTask
 from django.urls import reverse
 from django.utils import timezone
 
+from ..conf import jobs_settings
 from ..context import triggered_by
 from ..definitions import catalog
 from ..models import IdempotencyKey, JobRun
@@ -60,8 +60,8 @@ def _enqueue_request(data):
     options = {}
     queue = data.get("queue")
     if queue is not None:
-        if queue not in settings.JOBS_QUEUES:
-            errors["queue"] = [f"One of {', '.join(settings.JOBS_QUEUES)}."]
+        if queue not in jobs_settings.QUEUES:
+            errors["queue"] = [f"One of {', '.join(jobs_settings.QUEUES)}."]
         else:
             options["queue_name"] = queue
     priority = data.get("priority")

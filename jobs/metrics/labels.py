@@ -1,6 +1,6 @@
 """Bounded labels: catalog task paths and configured queue names, "other" for anything else."""
 
-from django.conf import settings
+from ..conf import jobs_settings
 
 _task_paths = None  # the catalog's task paths: the only task labels
 
@@ -17,4 +17,4 @@ def task_label(task_path):
 
 
 def queue_label(queue):
-    return queue if queue in settings.JOBS_QUEUES else "other"
+    return queue if queue in jobs_settings.QUEUES else "other"

@@ -5,7 +5,6 @@ cheap on a table of millions); finished runs are counted as they finish, by the 
 counters of `jobs.metrics.receivers`.
 """
 
-from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Count, F, Min, Q
 from django.db.models.functions import Coalesce, Greatest
@@ -14,6 +13,7 @@ from prometheus_client.core import GaugeMetricFamily
 from redis.exceptions import RedisError
 from rq import Queue
 
+from ..conf import jobs_settings
 from ..health import alive_workers_by_queue, scheduler_leader
 from ..models import JobRun
 from ..queues import get_redis, worker_queue_names
@@ -63,7 +63,7 @@ class LedgerCollector:
         depth = GaugeMetricFamily("jobs_queue_waiting_runs", "Runs due and waiting for a worker.", labels=["queue"])
         oldest = GaugeMetricFamily("jobs_queue_oldest_waiting_seconds", "Age of the longest-waiting due run.",
                                    labels=["queue"])
-        per_queue = {queue: (0, None) for queue in settings.JOBS_QUEUES}
+        per_queue = {queue: (0, None) for queue in jobs_settings.QUEUES}
         for row in waiting_rows:
             queue = queue_label(row["queue"])
             count, first = per_queue.get(queue, (0, None))

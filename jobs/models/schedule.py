@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 
-from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.tasks.base import TASK_MAX_PRIORITY, TASK_MIN_PRIORITY
 from django.utils import timezone as dj_timezone
 
+from ..conf import jobs_settings
 from ..schedule_times import cron_times, interval_times, parse_zone, validate_cron
 
 # A cron schedule missed for longer than this many fire times is not walked tick by tick: the
@@ -135,8 +135,8 @@ class Schedule(models.Model):
         except ValueError as exc:
             errors["timezone"] = str(exc)
 
-        if self.queue and self.queue not in settings.JOBS_QUEUES:
-            errors["queue"] = f"Unknown queue {self.queue!r}; one of: {', '.join(settings.JOBS_QUEUES)}."
+        if self.queue and self.queue not in jobs_settings.QUEUES:
+            errors["queue"] = f"Unknown queue {self.queue!r}; one of: {', '.join(jobs_settings.QUEUES)}."
         if self.priority is not None and not TASK_MIN_PRIORITY <= self.priority <= TASK_MAX_PRIORITY:
             errors["priority"] = f"The priority must be between {TASK_MIN_PRIORITY} and {TASK_MAX_PRIORITY}."
         if self.misfire_policy == MisfirePolicy.CATCH_UP and self.catch_up_limit < 1:

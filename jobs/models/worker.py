@@ -2,19 +2,20 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
+
+from ..conf import jobs_settings
 
 
 class WorkerQuerySet(models.QuerySet):
     def alive(self, now=None):
-        cutoff = (now or timezone.now()) - timedelta(seconds=settings.JOBS_WORKER_TIMEOUT_SECONDS)
+        cutoff = (now or timezone.now()) - timedelta(seconds=jobs_settings.WORKER_TIMEOUT_SECONDS)
         return self.filter(stopped_at__isnull=True, heartbeat_at__gte=cutoff)
 
     def silent(self, now=None):
         """Workers whose heartbeat stopped without a clean exit."""
-        cutoff = (now or timezone.now()) - timedelta(seconds=settings.JOBS_WORKER_TIMEOUT_SECONDS)
+        cutoff = (now or timezone.now()) - timedelta(seconds=jobs_settings.WORKER_TIMEOUT_SECONDS)
         return self.filter(stopped_at__isnull=True, heartbeat_at__lt=cutoff)
 
 
@@ -44,7 +45,7 @@ class Worker(models.Model):
         if self.stopped_at is not None:
             return False
         age = (now or timezone.now()) - self.heartbeat_at
-        return age.total_seconds() <= settings.JOBS_WORKER_TIMEOUT_SECONDS
+        return age.total_seconds() <= jobs_settings.WORKER_TIMEOUT_SECONDS
 
     @classmethod
     def register(cls, name, host, pid, queues):

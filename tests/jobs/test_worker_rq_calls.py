@@ -1,4 +1,4 @@
-"""EngramWorker's own share of RQ's per-job Redis calls: heartbeats and the suspend flag."""
+"""EngramWorker's own share of RQ's per-job Redis calls: RQ's worker-key refresh and the suspend flag."""
 
 import pytest
 from rq.suspension import resume, suspend
@@ -12,26 +12,26 @@ from jobs.worker import EngramWorker
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def last_heartbeat(worker):
+def rq_key_refreshed_at(worker):
     return get_redis().hget(worker.key, "last_heartbeat")
 
 
-def test_heartbeats_between_jobs_go_out_at_most_once_a_second_in_one_round_trip(monkeypatch):
+def test_rq_key_refreshes_between_jobs_go_out_at_most_once_a_second_in_one_round_trip(monkeypatch):
     worker = EngramWorker([get_rq_queue("default.normal")], connection=get_redis())
     worker.heartbeat()
-    first = last_heartbeat(worker)
+    first = rq_key_refreshed_at(worker)
     assert first is not None
     assert 0 < get_redis().ttl(worker.key) <= worker.worker_ttl + 60
     get_redis().hset(worker.key, "last_heartbeat", "marker")
     worker.heartbeat()  # within the second: nothing sent
-    assert last_heartbeat(worker) == b"marker"
+    assert rq_key_refreshed_at(worker) == b"marker"
     worker.heartbeat(timeout=30)  # an explicit TTL always goes out
-    assert last_heartbeat(worker) != b"marker"
+    assert rq_key_refreshed_at(worker) != b"marker"
     assert get_redis().ttl(worker.key) <= 30
-    monkeypatch.setattr("jobs.worker.HEARTBEAT_SECONDS", 0)
+    monkeypatch.setattr("jobs.worker.RQ_BOOKKEEPING_SECONDS", 0)
     get_redis().hset(worker.key, "last_heartbeat", "marker")
     worker.heartbeat()  # a second later (here: at once), it goes out again
-    assert last_heartbeat(worker) != b"marker"
+    assert rq_key_refreshed_at(worker) != b"marker"
 
 
 def test_a_suspended_worker_still_stops_before_taking_a_job(work):

@@ -6,7 +6,6 @@ import math
 import time
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.tasks.exceptions import InvalidTask
@@ -14,6 +13,7 @@ from django.utils import timezone
 from redis.exceptions import RedisError
 
 from jobs import safe_json
+from jobs.conf import jobs_settings
 from jobs.control import cancel_run, retry_run
 from jobs.definitions import catalog, get_task
 from jobs.dispatch import dispatch_pending
@@ -192,7 +192,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(reconcile()))
 
     def do_housekeeping(self, interval, **options):
-        interval = (settings.JOBS_HOUSEKEEPING_SECONDS if interval is None
+        interval = (jobs_settings.HOUSEKEEPING_SECONDS if interval is None
                     else _number(interval, "--interval", 0.1, MAX_LOOP_SECONDS))
         self.stdout.write(f"housekeeping every {interval:g}s (dispatch, recover, reconcile, cancel)")
         try:
