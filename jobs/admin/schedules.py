@@ -4,14 +4,18 @@ from datetime import UTC
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.tasks.exceptions import InvalidTask
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from .. import scheduler
 from ..definitions import catalog
 from ..forms import SafeJSONField
 from ..models import Schedule
+from ..schedule_times import validate_cron
+from ..signatures import hints
 from .runs import TaskFilter, status_badge
 
 
@@ -52,6 +56,19 @@ class ScheduleForm(forms.ModelForm):
         return {} if value is None else value
 
 
+def fire_time_rows(schedule, count=5):
+    """{"times": [{"local": ..., "utc": ...}, ...]} of a schedule's next fire times, or {"error": sentence}."""
+    if bool(schedule.interval_seconds) == bool((schedule.cron or "").strip()):
+        return {"error": "Set an interval or a cron expression to see them."}
+    try:
+        zone = schedule.zone
+        times = schedule.upcoming_fire_times(count)
+    except (ValueError, TypeError, OverflowError) as exc:
+        return {"error": f"Cannot compute them: {exc}"}
+    return {"times": [{"local": t.astimezone(zone).strftime("%a %Y-%m-%d %H:%M:%S %Z"),
+                       "utc": t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")} for t in times]}
+
+
 class TimingFilter(admin.SimpleListFilter):
     title = "timing"
     parameter_name = "timing"
@@ -84,6 +101,38 @@ class ScheduleAdmin(admin.ModelAdmin):
         ("State", {"fields": ["next_fire_at", "last_fired_at", "last_run_link", "created_at", "updated_at"]}),
     ]
 
+    # --- the form's hint and live preview ---------------------------------------------------
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "task_hints": hints(catalog())}
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_urls(self):
+        return [
+            path("preview/", self.admin_site.admin_view(self.preview_view), name="jobs_schedule_preview"),
+            *super().get_urls(),
+        ]
+
+    def preview_view(self, request):
+        """The next five fire times of the timing typed so far (JSON), for the form's live preview."""
+        if not (self.has_view_permission(request) or self.has_add_permission(request)):
+            raise PermissionDenied
+        interval = request.GET.get("interval_seconds", "").strip()
+        try:
+            interval = int(interval) if interval else None
+        except ValueError:
+            return JsonResponse({"error": "The interval must be a whole number of seconds."})
+        if interval is not None and not 1 <= interval <= 2**31 - 1:
+            return JsonResponse({"error": "The interval must be at least one second."})
+        schedule = Schedule(interval_seconds=interval, cron=request.GET.get("cron", "")[:120].strip(),
+                            timezone=request.GET.get("timezone", "UTC")[:64] or "UTC")
+        if schedule.cron:
+            try:
+                validate_cron(schedule.cron)
+            except ValueError as exc:
+                return JsonResponse({"error": f"Cannot compute them: {exc}"})
+        return JsonResponse(fire_time_rows(schedule))
+
     # --- columns and read-only fields ------------------------------------------------------
 
     @admin.display(description="interval / cron")
@@ -106,20 +155,13 @@ class ScheduleAdmin(admin.ModelAdmin):
     def next_fire_times(self, schedule):
         # Called with the form's instance: the saved values, or the submitted ones on a form
         # with errors, which may be anything; a preview must never turn a form error into a 500.
-        if bool(schedule.interval_seconds) == bool((schedule.cron or "").strip()):
-            return "Set an interval or a cron expression to see them."
-        try:
-            zone = schedule.zone
-            times = schedule.upcoming_fire_times(5)
-        except (ValueError, TypeError, OverflowError) as exc:
-            return f"Cannot compute them: {exc}"
-        rows = (
-            (t.astimezone(zone).strftime("%a %Y-%m-%d %H:%M:%S %Z"), t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"))
-            for t in times
-        )
+        preview = fire_time_rows(schedule)
+        if "error" in preview:
+            return preview["error"]
         return format_html(
             '<ol class="engram-next-fire-times" style="margin:0;padding-left:1.5em">{}</ol>',
-            format_html_join("", '<li>{} <span class="quiet">({} UTC)</span></li>', rows),
+            format_html_join("", '<li>{} <span class="quiet">({} UTC)</span></li>',
+                             ((t["local"], t["utc"]) for t in preview["times"])),
         )
 
     # --- actions --------------------------------------------------------------------------

@@ -13,6 +13,8 @@ from django.utils import timezone as dj_timezone
 
 from ..schedule_times import cron_times, interval_times, parse_zone, validate_cron
 
+TIMING_CONSTRAINT = "jobs_schedule_interval_xor_cron"
+
 # A cron schedule missed for longer than this many fire times is not walked tick by tick: the
 # walk jumps to the last day before now (see Schedule.plan).
 _MAX_WALK = 100_000
@@ -84,7 +86,7 @@ class Schedule(models.Model):
             models.CheckConstraint(
                 condition=(models.Q(interval_seconds__isnull=False) & models.Q(cron=""))
                 | (models.Q(interval_seconds__isnull=True) & ~models.Q(cron="")),
-                name="jobs_schedule_interval_xor_cron",
+                name=TIMING_CONSTRAINT,
             ),
         ]
 
@@ -143,6 +145,23 @@ class Schedule(models.Model):
             errors["catch_up_limit"] = "Catching up needs a limit of at least one run."
         if errors:
             raise ValidationError(errors)
+
+    def validate_constraints(self, exclude=None):
+        """Django's check of the constraints, without the timing one's raw name.
+
+        clean() already says "Set an interval or a cron expression[, not both]." whenever the
+        interval-xor-cron constraint would fail; Django would add "Constraint
+        “jobs_schedule_interval_xor_cron” is violated." beside it. The database still enforces it.
+        """
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as exc:
+            errors = {
+                field: kept for field, messages in exc.update_error_dict({}).items()
+                if (kept := [m for m in messages if TIMING_CONSTRAINT not in " ".join(m.messages)])
+            }
+            if errors:
+                raise ValidationError(errors) from None
 
     # --- fire times ----------------------------------------------------------------------
 
