@@ -94,7 +94,9 @@ def chart(counts, since, bucket):
         start = timezone.localtime(since + i * bucket)
         bars.append({"x": round(i * width, 2), "y": CHART_HEIGHT - height, "width": max(round(width - 0.5, 2), 1),
                      "height": height, "count": count, "title": f"{start:%a %H:%M}: {count} runs"})
-    return {"bars": bars, "peak": max(counts), "width": CHART_WIDTH, "height": CHART_HEIGHT}
+    first = timezone.localtime(since)
+    return {"bars": bars, "peak": max(counts), "width": CHART_WIDTH, "height": CHART_HEIGHT,
+            "start": f"{first:%a %H:%M}"}
 
 
 # --- the Queues page -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Operator pages: Queues (pause and resume) and Workers."""
 
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -15,6 +16,7 @@ from ..models import Worker
 from ..pausing import pause_queue, resume_queue
 from ..queues import rq_queue_name
 from ..stats import queue_overview
+from .bulk import empty_queue_view
 from .formatting import human_seconds, run_link
 from .readonly import ReadOnlyAdminMixin
 
@@ -86,6 +88,8 @@ class WorkerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         return [
             path("queues/", self.admin_site.admin_view(self.queues_view), name="jobs_worker_queues"),
+            path("queues/<str:queue>/empty/", self.admin_site.admin_view(partial(empty_queue_view, self)),
+                 name="jobs_worker_empty_queue"),
             *super().get_urls(),
         ]
 
@@ -101,6 +105,7 @@ class WorkerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "title": "Queues",
             "opts": self.model._meta,
             "can_pause": request.user.has_perm("jobs.change_worker"),
+            "can_empty": request.user.has_perm("jobs.operate_queues"),
         }
         return TemplateResponse(request, "admin/jobs/ops/queues.html", context)
 

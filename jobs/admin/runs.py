@@ -1,6 +1,8 @@
 """The run ledger in admin: read-only history, operator actions, and a cheap changelist."""
 
 import json
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -19,6 +21,7 @@ from ..paginator import EstimatedCountPaginator
 from ..retention import purge_finished_runs
 from ..signatures import hints
 from ..status import RunStatus
+from .bulk import retry_dead_view
 from .formatting import human_seconds
 
 STATUS_COLORS = {
@@ -257,6 +260,7 @@ class JobRunAdmin(admin.ModelAdmin):
             path("<uuid:run_id>/cancel/", view(self.cancel_view), name="jobs_jobrun_cancel"),
             path("<uuid:run_id>/retry/", view(self.retry_view), name="jobs_jobrun_retry"),
             path("purge/", view(self.purge_view), name="jobs_jobrun_purge"),
+            path("retry-dead/", view(partial(retry_dead_view, self)), name="jobs_jobrun_retry_dead"),
             *super().get_urls(),
         ]
 
