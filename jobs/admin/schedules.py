@@ -1,8 +1,10 @@
 """Schedules in admin: a form checked against the task's signature, the next fire times, actions."""
 
-from datetime import UTC
+from datetime import UTC, datetime
 
 from django import forms
+from django.conf import settings
+from django.utils import timezone
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
@@ -19,8 +21,36 @@ from ..signatures import hints
 from .runs import TaskFilter, status_badge
 
 
+MOMENT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"]
+
+
+def moment_field(model_field):
+    """A browser date-time picker for a schedule's moment (read in the site's time zone)."""
+    return forms.DateTimeField(
+        label=model_field.verbose_name.capitalize(), required=False, input_formats=MOMENT_FORMATS,
+        help_text=f"{model_field.help_text} In {settings.TIME_ZONE}.",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+
+
+def parse_moment(text):
+    """A moment typed in the form (the site's time zone), or None; ValueError if unreadable."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    for fmt in MOMENT_FORMATS:
+        try:
+            return timezone.make_aware(datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a date and time")
+
+
 class ScheduleForm(forms.ModelForm):
     task_path = forms.ChoiceField(label="Task")
+    clocked_at = moment_field(Schedule._meta.get_field("clocked_at"))
+    starts_at = moment_field(Schedule._meta.get_field("starts_at"))
+    expires_at = moment_field(Schedule._meta.get_field("expires_at"))
 
     class Meta:
         model = Schedule
@@ -57,14 +87,20 @@ class ScheduleForm(forms.ModelForm):
 
 
 def fire_time_rows(schedule, count=5):
-    """{"times": [{"local": ..., "utc": ...}, ...]} of a schedule's next fire times, or {"error": sentence}."""
-    if bool(schedule.interval_seconds) == bool((schedule.cron or "").strip()):
+    """{"times": [{"local": ..., "utc": ...}, ...]} of a schedule's next fire times (fewer for a
+    one-off or an ending window), or {"error": sentence}."""
+    timings = bool(schedule.interval_seconds) + bool((schedule.cron or "").strip()) + (schedule.clocked_at is not None)
+    if timings != 1:
         return {"error": "Set an interval or a cron expression to see them."}
+    if schedule.starts_at and schedule.expires_at and schedule.expires_at <= schedule.starts_at:
+        return {"error": "The end of the window must come after its start."}
     try:
         zone = schedule.zone
         times = schedule.upcoming_fire_times(count)
     except (ValueError, TypeError, OverflowError) as exc:
         return {"error": f"Cannot compute them: {exc}"}
+    if not times:
+        return {"error": "No fire time left: the one-off time or the window's end has passed."}
     return {"times": [{"local": t.astimezone(zone).strftime("%a %Y-%m-%d %H:%M:%S %Z"),
                        "utc": t.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")} for t in times]}
 
@@ -74,9 +110,11 @@ class TimingFilter(admin.SimpleListFilter):
     parameter_name = "timing"
 
     def lookups(self, request, model_admin):
-        return [("interval", "interval"), ("cron", "cron")]
+        return [("interval", "interval"), ("cron", "cron"), ("clocked", "one-off")]
 
     def queryset(self, request, queryset):
+        if self.value() == "clocked":
+            return queryset.filter(clocked_at__isnull=False)
         if self.value() == "interval":
             return queryset.filter(interval_seconds__isnull=False)
         if self.value() == "cron":
@@ -96,7 +134,8 @@ class ScheduleAdmin(admin.ModelAdmin):
                        "updated_at"]
     fieldsets = [
         (None, {"fields": ["name", "task_path", "args", "kwargs", "enabled", "description"]}),
-        ("When", {"fields": ["interval_seconds", "cron", "timezone", "next_fire_times"]}),
+        ("When", {"fields": ["interval_seconds", "cron", "clocked_at", "timezone", "starts_at", "expires_at",
+                             "next_fire_times"]}),
         ("Policies", {"fields": ["misfire_policy", "catch_up_limit", "overlap_policy", "queue", "priority"]}),
         ("State", {"fields": ["next_fire_at", "last_fired_at", "last_run_link", "created_at", "updated_at"]}),
     ]
@@ -124,8 +163,13 @@ class ScheduleAdmin(admin.ModelAdmin):
             return JsonResponse({"error": "The interval must be a whole number of seconds."})
         if interval is not None and not 1 <= interval <= 2**31 - 1:
             return JsonResponse({"error": "The interval must be at least one second."})
+        try:
+            moments = {name: parse_moment(request.GET.get(name, "")[:40])
+                       for name in ("clocked_at", "starts_at", "expires_at")}
+        except ValueError as exc:
+            return JsonResponse({"error": f"Cannot compute them: {exc}"})
         schedule = Schedule(interval_seconds=interval, cron=request.GET.get("cron", "")[:120].strip(),
-                            timezone=request.GET.get("timezone", "UTC")[:64] or "UTC")
+                            timezone=request.GET.get("timezone", "UTC")[:64] or "UTC", **moments)
         if schedule.cron:
             try:
                 validate_cron(schedule.cron)
@@ -135,7 +179,7 @@ class ScheduleAdmin(admin.ModelAdmin):
 
     # --- columns and read-only fields ------------------------------------------------------
 
-    @admin.display(description="interval / cron")
+    @admin.display(description="timing")
     def timing(self, schedule):
         return schedule.timing_display
 

@@ -156,3 +156,103 @@ def test_operator_pages_fit_the_screen_without_horizontal_scrolling(live_site, p
         if overflowing:
             problems[name] = overflowing
     assert not problems, problems
+
+
+def test_the_enqueue_form_hints_the_task_and_puts_errors_in_view(live_site, page):
+    page.set_viewport_size({"width": 1366, "height": 500})
+    log_in(page, live_site)
+    page.select_option("#id_task", "jobs.samples.fails_first_time")
+    assert page.inner_text("#task-hint .signature") == "fails_first_time(key)"
+    assert "Fail the first run" in page.inner_text("#task-hint .doc")
+    page.select_option("#id_task", "jobs.samples.slow_with_progress")
+    assert page.inner_text("#task-hint .signature") == "slow_with_progress(total=20, delay=0.05)"
+
+    page.fill("#id_kwargs", '{"nope": 1}')
+    page.click("#enqueue button[type=submit]")
+    page.wait_for_load_state()
+    error = page.locator("#enqueue .errorlist")
+    assert "nope" in error.inner_text()
+    # The error is next to the kwargs field, inside the viewport, and the field has the focus.
+    assert page.evaluate("() => document.querySelector('#enqueue .errorlist').previousElementSibling.id") == "id_kwargs"
+    box = error.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 500
+    assert page.evaluate("() => document.activeElement.id") == "id_kwargs"
+
+
+def test_the_schedule_form_previews_fire_times_while_typing(live_site, page):
+    log_in(page, live_site, "/admin/jobs/schedule/add/")
+    page.select_option("#id_task_path", "jobs.samples.fails_first_time")
+    assert page.inner_text("#task-hint .signature") == "fails_first_time(key)"
+    page.fill("#id_cron", "30 2 * * *")
+    page.fill("#id_timezone", "Asia/Tokyo")
+    page.wait_for_function("() => document.querySelectorAll('.field-next_fire_times li').length === 5"
+                           " && document.querySelector('.field-next_fire_times li').textContent.includes('02:30:00 JST')")
+    page.fill("#id_cron", "99 * * * *")
+    page.wait_for_selector(".field-next_fire_times .preview-error")
+    assert "Cannot compute them" in page.inner_text(".field-next_fire_times")
+    page.fill("#id_cron", "")
+    page.fill("#id_interval_seconds", "90")
+    page.wait_for_function("() => document.querySelectorAll('.field-next_fire_times li').length === 5")
+    times = page.locator(".field-next_fire_times li .quiet").all_inner_texts()
+    assert len(set(times)) == 5
+    # A one-off time: one fire time.
+    page.fill("#id_interval_seconds", "")
+    page.fill("#id_clocked_at", "2099-01-01T10:00")
+    page.wait_for_function("() => document.querySelectorAll('.field-next_fire_times li').length === 1")
+    assert "2099-01-01 10:00:00 UTC" in page.inner_text(".field-next_fire_times")
+    page.fill("#id_clocked_at", "")
+    page.fill("#id_interval_seconds", "90")
+    assert Schedule.objects.count() == 0  # nothing saved while previewing
+
+    # Both timings: the error is a sentence, never the constraint's name.
+    page.fill("#id_name", "both")
+    page.fill("#id_args", '["k"]')
+    page.fill("#id_cron", "* * * * *")
+    page.click("input[name=_save]")
+    page.wait_for_selector(".errornote")
+    assert "Set an interval or a cron expression, not both." in page.content()
+    assert "jobs_schedule_one_timing" not in page.content()
+
+
+def test_bulk_retry_dead_and_empty_queue_ask_first(live_site, page):
+    dead_ids = [fails_first_time.enqueue(f"bulk-{i}").id for i in range(2)]
+    wait_for(lambda: JobRun.objects.filter(pk__in=dead_ids, status=RunStatus.DEAD).count() == 2, message="dead runs")
+    log_in(page, live_site, "/admin/jobs/jobrun/?task=jobs.samples.fails_first_time")
+    page.click("#retry-dead")
+    assert "task=jobs.samples.fails_first_time" in page.url
+    assert page.inner_text("#dead-count strong") == "2"
+    assert not JobRun.objects.filter(retry_of_id__in=dead_ids).exists()
+    page.click("#dead-confirm input[type=submit]")
+    page.wait_for_selector(".messagelist")
+    assert "Retried 2 dead run(s)." in page.inner_text(".messagelist")
+    wait_for(lambda: JobRun.objects.filter(retry_of_id__in=dead_ids, status=RunStatus.SUCCEEDED).count() == 2,
+             message="the retries to succeed")
+
+    later = [echo.using(queue_name="topics", run_after=timezone.now() + timedelta(hours=1)).enqueue(i).id
+             for i in range(3)]
+    page.goto(f"{live_site}/admin/jobs/worker/queues/")
+    page.click("#queue-topics a.empty-queue")
+    assert "cancels 3 waiting runs" in " ".join(page.inner_text("#empty-count").split())
+    page.click("#empty-confirm input[type=submit]")
+    page.wait_for_url(f"{live_site}/admin/jobs/worker/queues/")
+    assert "cancelled 3 waiting run(s)" in page.inner_text(".messagelist")
+    assert JobRun.objects.filter(pk__in=later, status=RunStatus.CANCELLED).count() == 3
+
+
+def test_auto_refresh_is_opt_in_remembered_and_keeps_the_filters(live_site, page):
+    log_in(page, live_site, "/admin/jobs/jobrun/?status=dead")
+    loads = []
+    page.on("load", lambda loaded: loads.append(loaded.url))
+    page.wait_for_timeout(11_000)
+    assert loads == [], "no refresh before the operator opts in"
+    page.check("#autorefresh")
+    page.wait_for_timeout(12_000)
+    assert loads and all(url.endswith("/admin/jobs/jobrun/?status=dead") for url in loads)
+    assert page.is_checked("#autorefresh")  # remembered across the reloads
+    # The sidebar's plain link comes back to the filtered list while refreshing is on.
+    page.goto(f"{live_site}/admin/jobs/jobrun/")
+    page.wait_for_url(f"{live_site}/admin/jobs/jobrun/?status=dead")
+    page.uncheck("#autorefresh")
+    count = len(loads)
+    page.wait_for_timeout(11_000)
+    assert len(loads) == count

@@ -86,4 +86,29 @@ def test_a_timing_violation_is_a_sentence_not_a_constraint_name(client):
     response = client.post(ADD, form_data(cron="0 4 * * *"))
     page = response.content.decode()
     assert "Set an interval or a cron expression, not both." in page
-    assert "jobs_schedule_interval_xor_cron" not in page
+    assert "jobs_schedule_one_timing" not in page
+
+
+def test_the_preview_of_a_one_off_or_a_window(client):
+    once = client.get(PREVIEW, {"clocked_at": "2099-01-01T10:00"}).json()
+    assert [t["utc"] for t in once["times"]] == ["2099-01-01 10:00:00"]
+    window = client.get(PREVIEW, {"interval_seconds": "3600", "starts_at": "2099-01-01T10:00",
+                                  "expires_at": "2099-01-01T12:30"}).json()
+    assert [t["utc"][11:16] for t in window["times"]] == ["10:00", "11:00", "12:00"]
+    assert "passed" in client.get(PREVIEW, {"clocked_at": "2000-01-01T10:00"}).json()["error"]
+    assert "after its start" in client.get(PREVIEW, {"interval_seconds": "60", "starts_at": "2099-01-02T00:00",
+                                                     "expires_at": "2099-01-01T00:00"}).json()["error"]
+    assert "not a date" in client.get(PREVIEW, {"interval_seconds": "60", "starts_at": "soon"}).json()["error"]
+
+
+def test_a_one_off_schedule_is_added_from_the_form(client):
+    from jobs.models import Schedule
+
+    response = client.post(ADD, form_data(interval_seconds="", clocked_at="2099-01-01T10:00",
+                                          expires_at="2099-01-02T00:00"))
+    assert response.status_code == 302
+    schedule = Schedule.objects.get(name="purge")
+    assert schedule.next_fire_at.isoformat().startswith("2099-01-01T10:00")
+    assert schedule.timing_display.startswith("once at 2099-01-01 10:00")
+    assert client.get(reverse("admin:jobs_schedule_changelist"), {"timing": "clocked"}).context[
+        "cl"].result_count == 1

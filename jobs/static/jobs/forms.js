@@ -48,7 +48,7 @@
     var source = document.getElementById("schedule-preview");
     if (!box || !source) return;
     var url = source.dataset.url;
-    var names = ["interval_seconds", "cron", "timezone"];
+    var names = ["interval_seconds", "cron", "clocked_at", "timezone", "starts_at", "expires_at"];
     var timer = null;
     function render(body) {
       box.textContent = "";
@@ -86,7 +86,9 @@
     names.forEach(function (name) {
       var input = document.querySelector("[name=" + name + "]");
       if (!input) return;
-      input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(update, 250); });
+      ["input", "change"].forEach(function (kind) {
+        input.addEventListener(kind, function () { clearTimeout(timer); timer = setTimeout(update, 250); });
+      });
     });
   }
 
