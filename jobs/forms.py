@@ -5,7 +5,7 @@ from django.forms.fields import InvalidJSONInput
 
 from . import safe_json
 from .definitions import get_task
-from .signatures import validate_arguments
+from .signatures import argument_field, validate_arguments
 
 
 class SafeJSONField(forms.JSONField):
@@ -60,7 +60,12 @@ class TaskArgumentsForm(forms.Form):
         path = self.task_path()
         if path and "args" in data and "kwargs" in data:
             try:
-                validate_arguments(get_task(path), data["args"], data["kwargs"])
-            except (LookupError, ValueError) as exc:
+                task = get_task(path)
+            except LookupError as exc:
                 raise forms.ValidationError(str(exc)) from None
+            try:
+                validate_arguments(task, data["args"], data["kwargs"])
+            except ValueError as exc:
+                # Next to the field it is about, where the operator is looking.
+                self.add_error(argument_field(str(exc)), str(exc))
         return data

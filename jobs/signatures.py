@@ -38,3 +38,18 @@ def validate_arguments(task, args, kwargs):
         signature.bind(*args, **kwargs)
     except TypeError as exc:
         raise ValueError(f"arguments do not match {task.module_path}{signature}: {exc}") from None
+
+
+def describe(task):
+    """The task as a form shows it: {"signature": "(memory_id, *, force=False)", "doc": "..."}."""
+    return {"signature": str(_parameters(task)), "doc": inspect.getdoc(task.func) or ""}
+
+
+def hints(tasks):
+    """{module_path: describe(task)} for every task, for the enqueue and schedule forms' hint."""
+    return {task.module_path: describe(task) for task in tasks}
+
+
+def argument_field(message):
+    """Which form field an argument error belongs next to: "kwargs" for keyword trouble, else "args"."""
+    return "kwargs" if "keyword" in message else "args"

@@ -6,6 +6,7 @@ from .api import views as api_views
 app_name = "jobs"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/series.json", views.dashboard_series, name="dashboard-series"),
     path("runs/<uuid:run_id>/", views.run_detail, name="run"),
     path("healthz", probes.healthz, name="healthz"),
     path("readyz", probes.readyz, name="readyz"),

@@ -7,16 +7,21 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
+from . import stats
 from .context import triggered_by
+from .dashboard_rows import status_rows
 from .definitions import catalog, get_task
 from .models import JobRun
+from .signatures import hints
 from .forms import TaskArgumentsForm
 from .status import RunStatus, Trigger
 
 RECENT_FAILURES = 20
+ZERO_ID = "00000000-0000-0000-0000-000000000000"  # the placeholder the page's scripts replace with a run id
 
 
 class EnqueueForm(TaskArgumentsForm):
@@ -63,8 +68,20 @@ def dashboard(request):
                                           status_changed_at__gte=since).order_by("-status_changed_at")[:RECENT_FAILURES],
         "queues": _queue_depths(),
         "can_enqueue": request.user.has_perm("jobs.change_jobrun"),
+        "zero_run": {"pk": ZERO_ID},
+        "status_rows": status_rows(),
+        "task_hints": hints(catalog()),
     }
     return render(request, "jobs/dashboard.html", context)
+
+
+@_staff_viewer
+def dashboard_series(request):
+    """The dashboard charts' data: throughput, failures and queue depth over the window (JSON)."""
+    window = request.GET.get("window", "1h")
+    if window not in stats.SERIES_WINDOWS:
+        return JsonResponse({"error": f"window must be one of {', '.join(stats.SERIES_WINDOWS)}"}, status=400)
+    return JsonResponse(stats.dashboard_series(window))
 
 
 @_staff_viewer

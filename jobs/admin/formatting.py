@@ -1,4 +1,4 @@
-"""How the job admin pages show durations and links to runs."""
+"""How the job pages show durations, sizes and links to runs."""
 
 from datetime import timedelta
 
@@ -29,6 +29,21 @@ def human_seconds(seconds):
         return f"{hours}h {minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d {hours}h"
+
+
+def human_bytes(size):
+    """Format a size in bytes for a table cell: 512 B, 2.0 KiB, 3.4 MiB, 1.2 GiB (None: "-").
+
+    The one size format of the job pages; templates use the `size` filter.
+    """
+    if size is None or size == "":
+        return "-"
+    size = max(0.0, float(size))
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return "-"  # unreachable: the loop returns at TiB
 
 
 def run_link(run_id, label=None):

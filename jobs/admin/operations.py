@@ -1,94 +1,26 @@
 """Operator pages: Queues (pause and resume) and Workers."""
 
 import logging
-from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from ..models import JobAttempt, JobRun, Worker
-from ..pausing import pause_queue, paused_queues, resume_queue
-from ..queues import get_redis, get_rq_queue, rq_queue_name
-from ..status import AttemptOutcome, RunStatus
+from ..models import Worker
+from ..pausing import pause_queue, resume_queue
+from ..queues import rq_queue_name
+from ..stats import queue_overview
+from .bulk import empty_queue_view
 from .formatting import human_seconds, run_link
 from .readonly import ReadOnlyAdminMixin
 
 logger = logging.getLogger("jobs.admin")
-
-FAILED_OUTCOMES = [AttemptOutcome.FAILED, AttemptOutcome.SOFT_TIME_LIMIT, AttemptOutcome.HARD_TIME_LIMIT,
-                   AttemptOutcome.WORKER_LOST]
-
-
-# --- the Queues page -----------------------------------------------------------------------
-
-
-def queue_overview(now=None):
-    """Every queue with its lanes: depth, oldest wait, running, failures and dead runs, listeners."""
-    now = now or timezone.now()
-    lanes = [(queue, lane) for queue in settings.JOBS_QUEUES for lane in settings.JOBS_LANES]
-    depth, paused, redis_error = {}, set(), None
-    try:
-        redis = get_redis()
-        with redis.pipeline(transaction=False) as pipe:
-            for queue, lane in lanes:
-                pipe.llen(get_rq_queue(rq_queue_name(queue, lane)).key)
-            depth = dict(zip(lanes, pipe.execute()))
-        paused = paused_queues()
-    except RedisError as exc:
-        redis_error = str(exc)
-
-    # One LIMIT 1 per lane, ordered like the (status, -enqueued_at) index, in a single UNION ALL;
-    # lanes Redis reports empty are skipped, since each probe walks the queued rows until it
-    # finds its lane.
-    probes = [
-        JobRun.objects.filter(status=RunStatus.QUEUED, queue=queue, lane=lane)
-        .order_by("enqueued_at").values_list("queue", "lane", "enqueued_at")[:1]
-        for queue, lane in lanes if depth.get((queue, lane)) != 0
-    ]
-    oldest = {}
-    if probes:
-        oldest = {(q, lane): at for q, lane, at in probes[0].union(*probes[1:], all=True)}
-
-    since = now - timedelta(hours=24)
-    counts = {
-        (row["queue"], row["lane"]): row
-        for row in JobRun.objects.filter(Q(status=RunStatus.RUNNING)
-                                         | Q(status=RunStatus.DEAD, finished_at__gte=since))
-        .values("queue", "lane").order_by()
-        .annotate(running=Count("pk", filter=Q(status=RunStatus.RUNNING)),
-                  dead=Count("pk", filter=Q(status=RunStatus.DEAD)))
-    }
-    failures = {
-        (row["run__queue"], row["run__lane"]): row["n"]
-        for row in JobAttempt.objects.filter(finished_at__gte=since, outcome__in=FAILED_OUTCOMES)
-        .values("run__queue", "run__lane").order_by().annotate(n=Count("pk"))
-    }
-    listeners = {}
-    for worker in Worker.objects.alive(now).only("name", "queues"):
-        for name in worker.queues:
-            listeners.setdefault(name, []).append(worker.name)
-
-    queues = []
-    for queue in settings.JOBS_QUEUES:
-        rows = []
-        for lane in settings.JOBS_LANES:
-            key, name = (queue, lane), rq_queue_name(queue, lane)
-            enqueued_at = oldest.get(key)
-            rows.append({
-                "name": name, "lane": lane, "depth": depth.get(key, "?"),
-                "oldest": human_seconds((now - enqueued_at).total_seconds()) if enqueued_at else "-",
-                "running": counts.get(key, {}).get("running", 0), "dead": counts.get(key, {}).get("dead", 0),
-                "failed": failures.get(key, 0), "workers": sorted(listeners.get(name, [])),
-            })
-        queues.append({"name": queue, "paused": queue in paused, "lanes": rows})
-    return {"queues": queues, "paused": sorted(paused), "redis_error": redis_error}
 
 
 # --- the Workers page ------------------------------------------------------------------------
@@ -156,6 +88,8 @@ class WorkerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     def get_urls(self):
         return [
             path("queues/", self.admin_site.admin_view(self.queues_view), name="jobs_worker_queues"),
+            path("queues/<str:queue>/empty/", self.admin_site.admin_view(partial(empty_queue_view, self)),
+                 name="jobs_worker_empty_queue"),
             *super().get_urls(),
         ]
 
@@ -171,6 +105,7 @@ class WorkerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "title": "Queues",
             "opts": self.model._meta,
             "can_pause": request.user.has_perm("jobs.change_worker"),
+            "can_empty": request.user.has_perm("jobs.operate_queues"),
         }
         return TemplateResponse(request, "admin/jobs/ops/queues.html", context)
 

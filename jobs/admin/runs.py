@@ -1,21 +1,27 @@
 """The run ledger in admin: read-only history, operator actions, and a cheap changelist."""
 
 import json
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from ..control import cancel_run, retry_run
-from ..definitions import catalog
+from ..definitions import catalog, get_task
 from ..forms import TaskArgumentsForm
 from ..models import JobRun
 from ..paginator import EstimatedCountPaginator
 from ..retention import purge_finished_runs
+from ..signatures import hints
 from ..status import RunStatus
+from .bulk import retry_dead_view
 from .formatting import human_seconds
 
 STATUS_COLORS = {
@@ -210,6 +216,8 @@ class JobRunAdmin(admin.ModelAdmin):
                 children=list(run.children.only("id", "task_path", "status").order_by("enqueued_at")[:50]),
                 retries=list(run.retries.only("id", "task_path", "status").order_by("enqueued_at")[:20]),
                 can_act=super().has_change_permission(request),
+                can_cancel=run.status in RunStatus.active() and not run.cancel_requested_at,
+                can_retry=run.is_finished,
                 ws_path=f"/ws/runs/{run.pk}/",
             )
         return super().change_view(request, object_id, form_url, extra_context)
@@ -249,9 +257,62 @@ class JobRunAdmin(admin.ModelAdmin):
         view = self.admin_site.admin_view
         return [
             path("<uuid:run_id>/retry-edit/", view(self.retry_edit_view), name="jobs_jobrun_retry_edit"),
+            path("<uuid:run_id>/cancel/", view(self.cancel_view), name="jobs_jobrun_cancel"),
+            path("<uuid:run_id>/retry/", view(self.retry_view), name="jobs_jobrun_retry"),
             path("purge/", view(self.purge_view), name="jobs_jobrun_purge"),
+            path("retry-dead/", view(partial(retry_dead_view, self)), name="jobs_jobrun_retry_dead"),
             *super().get_urls(),
         ]
+
+    def _acting_on(self, request, run_id):
+        """The run a POSTed button acts on, for a user allowed to act (the actions' "change")."""
+        if not super().has_change_permission(request):
+            raise PermissionDenied
+        return get_object_or_404(JobRun, pk=run_id)
+
+    def _back(self, request, run):
+        """Where a button sends the operator: `next` when it is one of our pages, else the run's page."""
+        target = request.POST.get("next", "")
+        if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+            return HttpResponseRedirect(target)
+        return redirect("admin:jobs_jobrun_change", run.pk)
+
+    def cancel_view(self, request, run_id):
+        """POST: cancel one run (a running one is asked to stop)."""
+        run = self._acting_on(request, run_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        outcome = cancel_run(run)
+        if outcome == "cancelled":
+            self.message_user(request, f"Cancelled run {str(run.pk)[:8]}.", messages.SUCCESS)
+        elif outcome == "requested":
+            self.message_user(request, f"Asked run {str(run.pk)[:8]} to stop at its next progress report.",
+                              messages.SUCCESS)
+        else:
+            self.message_user(request, f"Run {str(run.pk)[:8]} had already finished; nothing cancelled.",
+                              messages.WARNING)
+        return self._back(request, run)
+
+    def retry_view(self, request, run_id):
+        """POST: a new run of a finished run's task with the same arguments."""
+        run = self._acting_on(request, run_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not run.is_finished:
+            self.message_user(request, f"Run {str(run.pk)[:8]} has not finished; only a finished run is retried.",
+                              messages.WARNING)
+            return self._back(request, run)
+        try:
+            result = retry_run(run, user=request.user)
+        except (LookupError, ValueError, TypeError) as exc:
+            self.message_user(request, f"Could not retry run {str(run.pk)[:8]}: {exc}", messages.ERROR)
+            return self._back(request, run)
+        self.message_user(request, format_html('Retried as run <a href="{}">{}</a>.',
+                                               reverse("admin:jobs_jobrun_change", args=[result.id]),
+                                               str(result.id)[:8]), messages.SUCCESS)
+        if request.POST.get("next"):
+            return self._back(request, run)
+        return redirect("admin:jobs_jobrun_change", result.id)
 
     def retry_edit_view(self, request, run_id):
         if not super().has_change_permission(request):
@@ -268,7 +329,9 @@ class JobRunAdmin(admin.ModelAdmin):
             form = RetryEditForm(run=run, initial={"args": json.dumps(run.args, indent=2),
                                                    "kwargs": json.dumps(run.kwargs, indent=2)})
         context = {**self.admin_site.each_context(request), "title": f"Retry {run.task_path} with edited arguments",
-                   "form": form, "run": run, "opts": self.model._meta}
+                   "form": form, "run": run, "opts": self.model._meta,
+                   "task_hints": {"__task__": run.task_path, **hints([get_task(run.task_path)])}
+                   if run.task_path in {t.module_path for t in catalog()} else {}}
         return TemplateResponse(request, "admin/jobs/jobrun/retry_edit.html", context)
 
     def purge_view(self, request):

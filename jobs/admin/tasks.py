@@ -1,13 +1,10 @@
 """The Tasks page (statistics per task) and task policy overrides with their audit trail."""
 
 from dataclasses import replace
-from datetime import timedelta
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, F, Q, Value
-from django.db.models.functions import Floor
 from django.tasks.exceptions import InvalidTask
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -15,75 +12,11 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from ..definitions import catalog
-from ..models import JobRun, TaskPolicy, TaskPolicyChange
+from ..models import TaskPolicy, TaskPolicyChange
 from ..queues import lane_for_priority
-from ..status import RunStatus
-from .aggregates import Epoch, Percentile
+from ..stats import DEFAULT_WINDOW, WINDOWS, task_statistics
 from .formatting import human_seconds
 from .readonly import ReadOnlyAdminMixin
-
-# The Tasks page's windows: length, and the width of one bar of its chart (an hour, except in
-# the one-hour window, where a single bar would say nothing).
-WINDOWS = {
-    "1h": (timedelta(hours=1), timedelta(minutes=5), "5 minutes"),
-    "24h": (timedelta(hours=24), timedelta(hours=1), "hour"),
-    "7d": (timedelta(days=7), timedelta(hours=1), "hour"),
-}
-DEFAULT_WINDOW = "24h"
-CHART_WIDTH, CHART_HEIGHT = 336, 32
-
-
-# --- the Tasks page ----------------------------------------------------------------------------
-
-
-def task_statistics(window, now=None):
-    """Per task over the window: counts, percentiles and the chart's buckets, in two queries."""
-    now = now or timezone.now()
-    length, bucket, _ = WINDOWS[window]
-    since = now - length
-    recent = JobRun.objects.filter(enqueued_at__gte=since).values("task_path").order_by()
-    wait = Epoch(F("started_at") - F("enqueued_at"))
-    took = Epoch(F("finished_at") - F("started_at"))
-    stats = {
-        row["task_path"]: row
-        for row in recent.annotate(
-            runs=Count("pk"),
-            succeeded=Count("pk", filter=Q(status=RunStatus.SUCCEEDED)),
-            dead=Count("pk", filter=Q(status=RunStatus.DEAD)),
-            finished=Count("pk", filter=Q(status__in=RunStatus.terminal())),
-            wait_p50=Percentile(wait, 0.5), wait_p95=Percentile(wait, 0.95),
-            run_p50=Percentile(took, 0.5), run_p95=Percentile(took, 0.95),
-        )
-    }
-    buckets = int(length / bucket)
-    index = Floor(Epoch(F("enqueued_at") - Value(since)) / bucket.total_seconds())
-    series = {}
-    for row in recent.annotate(bucket=index).values("task_path", "bucket").annotate(n=Count("pk")):
-        position = min(int(row["bucket"]), buckets - 1)  # a run enqueued at exactly `now`
-        series.setdefault(row["task_path"], [0] * buckets)[position] += row["n"]
-    hours = length.total_seconds() / 3600
-    for path_, row in stats.items():
-        decided = row["succeeded"] + row["dead"]
-        row["success_rate"] = f"{100 * row['succeeded'] / decided:.1f}%" if decided else "-"
-        row["throughput"] = f"{row['finished'] / hours:.1f}"
-        row["wait"] = f"{human_seconds(row['wait_p50'])} / {human_seconds(row['wait_p95'])}"
-        row["run"] = f"{human_seconds(row['run_p50'])} / {human_seconds(row['run_p95'])}"
-        row["chart"] = chart(series.get(path_, [0] * buckets), since, bucket)
-    return stats
-
-
-def chart(counts, since, bucket):
-    """Bars for an inline SVG: one per bucket, scaled to the busiest."""
-    peak = max(counts) or 1
-    width = CHART_WIDTH / len(counts)
-    bars = []
-    for i, count in enumerate(counts):
-        height = round(CHART_HEIGHT * count / peak, 1)
-        start = timezone.localtime(since + i * bucket)
-        bars.append({"x": round(i * width, 2), "y": CHART_HEIGHT - height, "width": max(round(width - 0.5, 2), 1),
-                     "height": height, "count": count, "title": f"{start:%a %H:%M}: {count} runs"})
-    return {"bars": bars, "peak": max(counts), "width": CHART_WIDTH, "height": CHART_HEIGHT}
-
 
 OVERRIDES = ["max_attempts", "backoff", "backoff_base", "backoff_cap", "soft_time_limit", "hard_time_limit",
              "priority", "paused"]

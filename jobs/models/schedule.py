@@ -3,7 +3,7 @@
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import islice
+from itertools import chain, islice, takewhile
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
@@ -12,6 +12,11 @@ from django.utils import timezone as dj_timezone
 
 from ..conf import jobs_settings
 from ..schedule_times import cron_times, interval_times, parse_zone, validate_cron
+
+TIMING_CONSTRAINT = "jobs_schedule_one_timing"
+WINDOW_CONSTRAINT = "jobs_schedule_window_order"
+# Constraints clean() already explains in a sentence; Django's own message would name them.
+EXPLAINED_CONSTRAINTS = (TIMING_CONSTRAINT, WINDOW_CONSTRAINT)
 
 # A cron schedule missed for longer than this many fire times is not walked tick by tick: the
 # walk jumps to the last day before now (see Schedule.plan).
@@ -57,6 +62,12 @@ class Schedule(models.Model):
     kwargs = models.JSONField(default=dict, blank=True)
     interval_seconds = models.PositiveIntegerField(null=True, blank=True, help_text="Fire every N seconds.")
     cron = models.CharField(max_length=120, blank=True, help_text="Or a cron expression, e.g. '0 2 * * *'.")
+    clocked_at = models.DateTimeField("one-off at", null=True, blank=True,
+                                      help_text="Or fire once at this moment (then the schedule disables itself).")
+    starts_at = models.DateTimeField("not before", null=True, blank=True,
+                                     help_text="No fire time before this moment (empty: from now).")
+    expires_at = models.DateTimeField("not after", null=True, blank=True,
+                                      help_text="No fire time after this moment; then the schedule disables itself.")
     timezone = models.CharField(max_length=64, default="UTC", help_text="Time zone the cron expression is read in.")
     enabled = models.BooleanField(default=True)
     queue = models.CharField(max_length=64, blank=True, help_text="Override the task's queue.")
@@ -76,15 +87,22 @@ class Schedule(models.Model):
     # Written only by the scheduler (and the "run now" action), with guarded UPDATEs.
     SCHEDULER_FIELDS = ("last_fired_at", "last_run", "next_fire_at")
     # A change to any of these moves next_fire_at.
-    TIMING_FIELDS = ("interval_seconds", "cron", "timezone", "enabled")
+    TIMING_FIELDS = ("interval_seconds", "cron", "clocked_at", "starts_at", "expires_at", "timezone", "enabled")
 
     class Meta:
         ordering = ["name"]
         constraints = [
+            # Exactly one timing: an interval, a cron expression or a one-off moment.
             models.CheckConstraint(
-                condition=(models.Q(interval_seconds__isnull=False) & models.Q(cron=""))
-                | (models.Q(interval_seconds__isnull=True) & ~models.Q(cron="")),
-                name="jobs_schedule_interval_xor_cron",
+                condition=(models.Q(interval_seconds__isnull=False) & models.Q(cron="") & models.Q(clocked_at__isnull=True))
+                | (models.Q(interval_seconds__isnull=True) & ~models.Q(cron="") & models.Q(clocked_at__isnull=True))
+                | (models.Q(interval_seconds__isnull=True) & models.Q(cron="") & models.Q(clocked_at__isnull=False)),
+                name=TIMING_CONSTRAINT,
+            ),
+            models.CheckConstraint(
+                condition=models.Q(starts_at__isnull=True) | models.Q(expires_at__isnull=True)
+                | models.Q(expires_at__gt=models.F("starts_at")),
+                name=WINDOW_CONSTRAINT,
             ),
         ]
 
@@ -119,10 +137,23 @@ class Schedule(models.Model):
                 errors["kwargs" if "keyword" in str(exc) else "args"] = str(exc)
 
         self.cron = (self.cron or "").strip()
-        if self.interval_seconds is not None and self.cron:
-            errors[NON_FIELD_ERRORS] = "Set an interval or a cron expression, not both."
-        elif self.interval_seconds is None and not self.cron:
-            errors[NON_FIELD_ERRORS] = "Set an interval or a cron expression."
+        timings = (self.interval_seconds is not None) + bool(self.cron) + (self.clocked_at is not None)
+        if timings > 1:
+            errors[NON_FIELD_ERRORS] = ("Set an interval or a cron expression, not both." if self.clocked_at is None
+                                        else "Set one timing only: an interval or a cron expression, or a one-off time.")
+        elif timings == 0:
+            errors[NON_FIELD_ERRORS] = "Set an interval or a cron expression, or a one-off time."
+        if self.starts_at and self.expires_at and self.expires_at <= self.starts_at:
+            errors["expires_at"] = "The end of the window must come after its start."
+        elif self.clocked_at and (self.starts_at and self.clocked_at < self.starts_at
+                                  or self.expires_at and self.clocked_at > self.expires_at):
+            errors["clocked_at"] = "The one-off time lies outside the schedule's window."
+        now = dj_timezone.now()
+        if self.enabled and self._timing_changed():
+            if self.clocked_at is not None and self.clocked_at <= now:
+                errors.setdefault("clocked_at", "That moment has passed; a one-off time must be in the future.")
+            if self.expires_at is not None and self.expires_at <= now:
+                errors.setdefault("expires_at", "The window has already ended.")
         if self.interval_seconds is not None and self.interval_seconds < 1:
             errors["interval_seconds"] = "The interval must be at least one second."
         if self.cron:
@@ -144,6 +175,25 @@ class Schedule(models.Model):
         if errors:
             raise ValidationError(errors)
 
+    def validate_constraints(self, exclude=None):
+        """Django's check of the constraints, without raw constraint names.
+
+        clean() already says "Set an interval or a cron expression, not both." (or "The end of
+        the window must come after its start.") whenever the timing or the window constraint
+        would fail; Django would add "Constraint “jobs_schedule_one_timing” is violated." beside
+        it. The database still enforces both.
+        """
+        try:
+            super().validate_constraints(exclude)
+        except ValidationError as exc:
+            errors = {
+                field: kept for field, messages in exc.update_error_dict({}).items()
+                if (kept := [m for m in messages
+                             if not any(name in " ".join(m.messages) for name in EXPLAINED_CONSTRAINTS)])
+            }
+            if errors:
+                raise ValidationError(errors) from None
+
     # --- fire times ----------------------------------------------------------------------
 
     @property
@@ -151,10 +201,23 @@ class Schedule(models.Model):
         return parse_zone(self.timezone)
 
     def fire_times(self, after):
-        """Yield the fire times strictly after the instant `after` (an interval counts from it)."""
-        if self.interval_seconds:
-            return interval_times(self.interval_seconds, after)
-        return cron_times(self.cron, self.zone, after)
+        """Yield the fire times strictly after the instant `after`, inside the window (starts_at to
+        expires_at): an interval counts from `after` (or fires first at starts_at), a one-off
+        time fires once. Finite when the schedule is one-off or has an end."""
+        if self.clocked_at is not None:
+            times = iter([self.clocked_at] if self.clocked_at > after else [])
+        elif self.starts_at is not None and self.starts_at > after:
+            if self.interval_seconds:
+                times = chain([self.starts_at], interval_times(self.interval_seconds, self.starts_at))
+            else:  # a cron tick at exactly starts_at counts
+                times = cron_times(self.cron, self.zone, self.starts_at - timedelta(microseconds=1))
+        elif self.interval_seconds:
+            times = interval_times(self.interval_seconds, after)
+        else:
+            times = cron_times(self.cron, self.zone, after)
+        if self.expires_at is not None:
+            times = takewhile(lambda instant: instant <= self.expires_at, times)
+        return times
 
     def upcoming_fire_times(self, count=5, now=None):
         """Return the next `count` fire times after `now`; an interval keeps next_fire_at's phase."""
@@ -183,17 +246,23 @@ class Schedule(models.Model):
             keep = self.catch_up_limit
         if self.interval_seconds:
             step = timedelta(seconds=self.interval_seconds)
-            due = (now - first) // step + 1  # arithmetic: a long outage costs nothing to skip
+            # Past the window's end nothing more came due.
+            until = min(now, self.expires_at) if self.expires_at is not None else now
+            due = (until - first) // step + 1  # arithmetic: a long outage costs nothing to skip
             last = first + (due - 1) * step
             kept = due if keep is None else min(keep, due)
             times = [last - n * step for n in reversed(range(kept))]
-            return Firing(times, due, misfired, last + step)
+            following = last + step
+            if self.expires_at is not None and following > self.expires_at:
+                following = None  # the window is over: advance() disables the schedule
+            return Firing(times, due, misfired, following)
         times = deque([first], maxlen=keep)
         due = 1
         upcoming = self.fire_times(first)
         while True:
-            instant = next(upcoming)
-            if instant > now:
+            # None: a one-off or a windowed schedule has no fire time left.
+            instant = next(upcoming, None)
+            if instant is None or instant > now:
                 return Firing(list(times), due, misfired, instant)
             times.append(instant)
             due += 1
@@ -222,14 +291,24 @@ class Schedule(models.Model):
         self._saved_timing = self._timing()
 
     def reschedule(self, now=None):
-        """Recompute next_fire_at from `now` (or clear it when disabled) and save it."""
+        """Recompute next_fire_at from `now` (or clear it when disabled) and save it; a schedule
+        with no fire time left (a past one-off time, an ended window) is disabled."""
         self.next_fire_at = self._first_fire_time(now or dj_timezone.now())
-        Schedule.objects.filter(pk=self.pk).update(next_fire_at=self.next_fire_at)
+        changes = {"next_fire_at": self.next_fire_at}
+        if self.next_fire_at is None and self.enabled:
+            changes["enabled"] = self.enabled = False
+        Schedule.objects.filter(pk=self.pk).update(**changes)
         self._saved_timing = self._timing()
 
     def advance(self, expected, next_fire_at, fired_at=None):
-        """Move next_fire_at from `expected` on; return whether this call won the tick."""
+        """Move next_fire_at from `expected` on; return whether this call won the tick.
+
+        With no next fire time (a one-off that fired, a window that ended) the schedule is
+        disabled in the same statement.
+        """
         changes = {"next_fire_at": next_fire_at}
+        if next_fire_at is None:
+            changes["enabled"] = False
         if fired_at is not None:
             changes["last_fired_at"] = fired_at
         # Compare-and-set (fencing): two schedulers that both believe they lead, or an admin
@@ -286,9 +365,22 @@ class Schedule(models.Model):
 
     @property
     def timing_display(self):
+        def at(instant):
+            return dj_timezone.localtime(instant, self.zone).strftime("%Y-%m-%d %H:%M %Z")
+
+        if self.clocked_at is not None:
+            return f"once at {at(self.clocked_at)}"
         if self.interval_seconds:
-            return f"every {self.interval_seconds}s"
-        return f"cron {self.cron} ({self.timezone})" if self.cron else "-"
+            text = f"every {self.interval_seconds}s"
+        elif self.cron:
+            text = f"cron {self.cron} ({self.timezone})"
+        else:
+            return "-"
+        if self.starts_at is not None:
+            text += f" from {at(self.starts_at)}"
+        if self.expires_at is not None:
+            text += f" until {at(self.expires_at)}"
+        return text
 
     def has_active_run(self):
         return self.runs.active().exists()
@@ -318,4 +410,4 @@ class Schedule(models.Model):
     def _first_fire_time(self, now, enabled=None):
         if not (self.enabled if enabled is None else enabled):
             return None
-        return next(self.fire_times(now))
+        return next(self.fire_times(now), None)

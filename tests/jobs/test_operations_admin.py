@@ -102,11 +102,12 @@ def test_the_queues_page_shows_depth_age_load_listeners_and_pauses(operator, dja
     assert response.status_code == 200
     group, normal = lane_row(response, "topics", "normal")
     assert not group["paused"]
-    assert normal["depth"] == 2 and normal["oldest"].startswith("10m 0")
+    assert normal["depth"] == 2 and 600 <= normal["oldest"] < 660
+    assert "10m 0" in response.content.decode()
     assert (normal["running"], normal["dead"], normal["failed"]) == (1, 1, 1)
     assert normal["workers"] == ["w-alive"]
     _, high = lane_row(response, "topics", "high")
-    assert (high["depth"], high["oldest"], high["running"]) == (0, "-", 0)
+    assert (high["depth"], high["oldest"], high["running"]) == (0, None, 0)
     default, _ = lane_row(response, "default", "normal")
     assert default["paused"]
     assert "Paused queues: <strong>default</strong>" in response.content.decode()
@@ -229,7 +230,7 @@ def test_the_tasks_page_computes_statistics_in_postgres(operator, django_assert_
     assert stats["success_rate"] == "75.0%" and stats["throughput"] == f"{4 / 24:.1f}"
     assert stats["wait_p50"] == pytest.approx(2.0) and stats["wait_p95"] == pytest.approx(2.9)
     assert stats["run_p50"] == pytest.approx(20.0) and stats["run_p95"] == pytest.approx(29.0)
-    assert stats["run"] == "20s / 29s"
+    assert "20s / 29s" in page.content.decode()
     bars = stats["chart"]["bars"]
     assert len(bars) == 24 and sum(b["count"] for b in bars) == 5 and stats["chart"]["peak"] == 4
     assert "<svg" in page.content.decode()

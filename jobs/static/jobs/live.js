@@ -37,13 +37,23 @@
 
     function link(template, id) { return template.replace("00000000-0000-0000-0000-000000000000", id); }
 
+    // A Cancel or Retry button for a row added live (only for operators: the page then carries the templates).
+    function action(kind, id) {
+      var template = document.getElementById("action-" + kind);
+      if (!template) return document.createTextNode("");
+      var form = template.content.firstElementChild.cloneNode(true);
+      form.action = link(form.getAttribute("action"), id);
+      return form;
+    }
+
     function runningRow(event) {
       var row = running.querySelector('tr[data-run="' + event.run_id + '"]');
       if (!row) {
         row = document.createElement("tr");
         row.dataset.run = event.run_id;
         row.innerHTML = '<td><a></a></td><td><span class="bar"><span></span></span> <span class="pct"></span></td>' +
-                        '<td class="msg"></td><td class="started"></td>';
+                        '<td class="msg"></td><td class="started"></td><td class="actions"></td>';
+        row.querySelector(".actions").appendChild(action("cancel", event.run_id));
         row.querySelector("a").href = link(urls.runUrl, event.run_id);
         row.querySelector("a").textContent = event.task;
         row.querySelector(".started").textContent = (event.started_at || "").slice(11, 19);
@@ -62,7 +72,9 @@
           if (none) none.remove();
           var row = document.createElement("tr");
           row.innerHTML = '<td><a></a></td><td><span class="status" data-status="dead">dead</span></td>' +
-                          '<td class="error"></td><td></td>';
+                          '<td class="error"></td><td></td><td class="actions"></td>';
+          row.dataset.run = event.run_id;
+          row.querySelector(".actions").appendChild(action("retry", event.run_id));
           row.querySelector("a").href = link(urls.adminUrl, event.run_id);
           row.querySelector("a").textContent = event.task;
           row.querySelector(".error").textContent = (event.error_type || "") + " " + (event.error_message || "");
