@@ -13,13 +13,13 @@ Numbers are returned raw (seconds as floats, counts as ints); templates format t
 
 from datetime import UTC, datetime, timedelta
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import Count, F, Q, Value
 from django.db.models.functions import Floor
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from .conf import jobs_settings
 from .aggregates import Epoch, Percentile
 from .models import JobAttempt, JobRun, Worker
 from .pausing import paused_queues
@@ -106,7 +106,7 @@ def queue_overview(now=None):
     """Every queue with its lanes: depth, oldest wait, running, failed and dead runs (24 h), failed
     attempts (24 h), listeners."""
     now = now or timezone.now()
-    lanes = [(queue, lane) for queue in settings.JOBS_QUEUES for lane in settings.JOBS_LANES]
+    lanes = [(queue, lane) for queue in jobs_settings.QUEUES for lane in jobs_settings.LANES]
     depth, paused, redis_error = {}, set(), None
     try:
         redis = get_redis()
@@ -152,9 +152,9 @@ def queue_overview(now=None):
             listeners.setdefault(name, []).append(worker.name)
 
     queues = []
-    for queue in settings.JOBS_QUEUES:
+    for queue in jobs_settings.QUEUES:
         rows = []
-        for lane in settings.JOBS_LANES:
+        for lane in jobs_settings.LANES:
             key, name = (queue, lane), rq_queue_name(queue, lane)
             enqueued_at = oldest.get(key)
             failed = failures.get(key, {})

@@ -7,7 +7,6 @@ domain API per run (retry_run, cancel_run) so the ledger, Redis and the live eve
 from datetime import timedelta
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
@@ -17,6 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
+from ..conf import jobs_settings
 from ..control import cancel_run, retry_run
 from ..definitions import catalog
 from ..models import JobRun
@@ -37,7 +37,7 @@ class DeadFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["task"].choices = [("", "any task"), *((t.module_path, t.module_path) for t in catalog())]
-        self.fields["queue"].choices = [("", "any queue"), *((q, q) for q in settings.JOBS_QUEUES)]
+        self.fields["queue"].choices = [("", "any queue"), *((q, q) for q in jobs_settings.QUEUES)]
 
     def runs(self):
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
@@ -86,7 +86,7 @@ def empty_queue_view(model_admin, request, queue):
     """GET: what emptying `queue` cancels; POST: cancel every run waiting in it (all lanes)."""
     if not request.user.has_perm("jobs.operate_queues"):
         raise PermissionDenied
-    if queue not in settings.JOBS_QUEUES:
+    if queue not in jobs_settings.QUEUES:
         raise Http404(f"unknown queue {queue!r}")
     waiting = JobRun.objects.filter(queue=queue, status__in=[RunStatus.PENDING, RunStatus.QUEUED,
                                                               RunStatus.SCHEDULED, RunStatus.FAILED])

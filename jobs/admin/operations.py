@@ -3,7 +3,6 @@
 import logging
 from functools import partial
 
-from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
@@ -12,6 +11,7 @@ from django.urls import path
 from django.utils import timezone
 from redis.exceptions import RedisError
 
+from ..conf import jobs_settings
 from ..models import Worker
 from ..pausing import pause_queue, resume_queue
 from ..queues import rq_queue_name
@@ -61,8 +61,8 @@ class WorkerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         # A worker on every lane of a queue shows the queue once: 21 lane names fit no column.
         names = set(worker.queues)
         shown = []
-        for queue in settings.JOBS_QUEUES:
-            lanes = [rq_queue_name(queue, lane) for lane in settings.JOBS_LANES]
+        for queue in jobs_settings.QUEUES:
+            lanes = [rq_queue_name(queue, lane) for lane in jobs_settings.LANES]
             if names.issuperset(lanes):
                 shown.append(queue)
                 names.difference_update(lanes)

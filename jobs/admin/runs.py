@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 
+from ..conf import jobs_settings
 from ..control import cancel_run, retry_run
 from ..definitions import catalog, get_task
 from ..forms import TaskArgumentsForm
@@ -56,9 +57,7 @@ class QueueFilter(admin.SimpleListFilter):
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
-        from django.conf import settings
-
-        return [(q, q) for q in settings.JOBS_QUEUES]
+        return [(q, q) for q in jobs_settings.QUEUES]
 
     def queryset(self, request, queryset):
         return queryset.filter(queue=self.value()) if self.value() else queryset
