@@ -221,5 +221,5 @@ class EmbeddingProviderConfigAdmin(admin.ModelAdmin):
 
 @admin.register(AgentConfig)
 class AgentConfigAdmin(admin.ModelAdmin):
-    list_display = ["name", "purpose", "kind", "is_default", "parameters"]
+    list_display = ["name", "purpose", "kind", "model", "url", "is_default", "parameters"]
     list_filter = [("purpose", admin.ChoicesFieldListFilter), "kind"]

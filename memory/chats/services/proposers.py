@@ -68,14 +68,18 @@ class LLMProposer:
     needs_vectors = False
 
     def __init__(self, agent):
-        self.generator = OpenAIChatGenerator(
-            agent.url or memory_settings.LLM_URL, agent.model or memory_settings.LLM_MODEL,
-            api_key=memory_settings.LLM_API_KEY, timeout=agent.timeout_seconds)
+        self.generator = generator_for(agent)
 
     def propose(self, texts, vectors=None, context=()):
         """Return (proposals, problems); raise ProviderError when the reply is unusable as a whole."""
         reply = self.generator.complete_json(prompt(texts, context), system=SYSTEM_PROMPT)
         return parse_reply(reply, len(texts))
+
+
+def generator_for(agent):
+    """The agent row's OpenAI-compatible endpoint (empty url or model: the MEMORY_LLM_* settings)."""
+    return OpenAIChatGenerator(agent.url or memory_settings.LLM_URL, agent.model or memory_settings.LLM_MODEL,
+                               api_key=memory_settings.LLM_API_KEY, timeout=agent.timeout_seconds)
 
 
 def prompt(texts, context=()):

@@ -5,6 +5,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from jobs.models import JobRun
+
 from memory.chats.models import AgentConfig, AnalysisRun, Atom, ChatJobStatus
 from memory.chats.services import analysis
 from memory.chats.services.proposers import parse_reply
@@ -172,3 +174,56 @@ def test_parse_reply_rejects_a_reply_without_a_list():
     with pytest.raises(ProviderError):
         parse_reply({"proposals": {"index": 0}}, 1)
     assert parse_reply({"proposals": []}, 3) == ([], [])
+
+
+# Knowledge extraction with an LLM agent row
+
+HIRING = "We decided to hire two backend engineers before the end of the quarter."
+OUTAGE = "The staging cluster has been down since this morning, deploys all fail."
+
+
+def knowledge_agent(server, **fields):
+    # The migration seeds "local knowledge" as the default; the LLM row takes its place.
+    AgentConfig.objects.filter(purpose=AgentConfig.Purpose.KNOWLEDGE).update(is_default=False)
+    return AgentConfig.objects.create(name="llm knowledge", purpose=AgentConfig.Purpose.KNOWLEDGE, is_default=True,
+                                      kind=AgentConfig.Kind.LLM, url=server.url, model="tiny-test", **fields)
+
+
+def test_a_knowledge_agent_gives_the_atoms_kinds_and_titles(chat, llm, work):
+    from memory.chats.tasks import extract_knowledge_from_messages
+
+    messages = make_messages(chat, [HIRING, OUTAGE, "ok"])
+    knowledge_agent(llm)
+    llm.route(COMPLETIONS, completion({"atoms": [
+        {"index": 0, "kind": "decision", "title": "Hire two backend engineers this quarter"},
+        {"index": 1, "kind": "problem", "title": "Staging cluster down, deploys fail"},
+    ]}))
+    extract_knowledge_from_messages.enqueue([m.pk for m in messages], chat_id=chat.pk)
+    work()
+    atoms = {a.content: (a.kind, a.title) for a in Atom.objects.all()}
+    assert atoms == {HIRING: ("decision", "Hire two backend engineers this quarter"),
+                     OUTAGE: ("problem", "Staging cluster down, deploys fail")}
+    prompt = llm.requests[0]["body"]["messages"][1]["content"]
+    assert f"[0] {HIRING}" in prompt and f"[1] {OUTAGE}" in prompt and "ok" not in prompt.split("\n")[-1]
+    result = JobRun.objects.get(task_path="memory.chats.tasks.extract_knowledge_from_messages").result
+    assert result["agent_problems"] == 0 and result["atoms_created"] == 2
+
+
+def test_a_bad_knowledge_agent_falls_back_to_the_local_rules_and_says_so(chat, llm):
+    from memory.chats.services import knowledge
+
+    messages = make_messages(chat, [HIRING, OUTAGE])
+    knowledge_agent(llm, timeout_seconds=0.3)
+    llm.route(COMPLETIONS, completion({"atoms": [
+        {"index": 0, "kind": "rumour", "title": "Not a kind"},
+        {"index": 1, "kind": "problem", "title": "Staging is down"}]}))
+    counts = knowledge.extract_knowledge([m.pk for m in messages])
+    kinds = dict(Atom.objects.values_list("content", "kind"))
+    assert kinds[HIRING] == knowledge.atom_kind(HIRING) == "decision"  # the local rule
+    assert Atom.objects.get(content=OUTAGE).title == "Staging is down"
+    assert counts["agent_problems"] == 2 and "'rumour'" in counts["agent_log"][0]
+    Atom.objects.all().delete()
+    llm.route(COMPLETIONS, completion({"atoms": []}, delay=2.0))  # a timeout: everything stays local
+    counts = knowledge.extract_knowledge([m.pk for m in messages])
+    assert counts["atoms_created"] == 2 and "timed out" in counts["agent_log"][0]
+    assert Atom.objects.get(content=OUTAGE).kind == knowledge.atom_kind(OUTAGE)
