@@ -24,6 +24,8 @@ class MemorySettings(AppSettings):
     EMBEDDINGS_TIMEOUT_SECONDS: float = 30.0
     CHATS_UPLOAD_MAX_BYTES: int = 200 * 1024 * 1024
     CHATS_UPLOAD_DIR: str = ""  # empty: <ENGRAM_VAR_DIR>/chats/uploads
+    CHATS_AVATAR_MAX_BYTES: int = 1024 * 1024  # a cached author photo; Telegram's largest size is ~100 KB
+    TELEGRAM_API_URL: str = "https://api.telegram.org"  # Bot API base (tests point it at 127.0.0.1)
     LLM_PROVIDER: str = "local"
     LLM_URL: str = "https://api.openai.com"
     LLM_MODEL: str = "gpt-4o-mini"

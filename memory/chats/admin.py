@@ -8,6 +8,7 @@ from .models import (
     AgentConfig, AnalysisRun, Atom, Author, Chat, ChatJobStatus, ChatTopic, ClassificationExperiment,
     EmbeddingProviderConfig, Message, MessageIngestionJob, Proposal, TelegramBot,
 )
+from .services.review import accept_proposal, reject_proposal
 from .services.starting import rerun
 
 
@@ -54,6 +55,17 @@ class AuthorAdmin(admin.ModelAdmin):
     search_fields = ["first_name", "last_name", "username", "telegram_id"]
     list_filter = ["workspace"]
     autocomplete_fields = ["user"]
+    readonly_fields = ["avatar", "avatar_file_id", "avatar_checked_at"]
+    actions = ["fetch_avatars"]
+
+    @admin.action(description="Fetch profile photos through the workspace's bot", permissions=["change"])
+    def fetch_avatars(self, request, queryset):
+        from .tasks import cache_author_avatar  # noqa: PLC0415 - tasks import the admin's models late
+
+        ids = list(queryset.values_list("pk", flat=True))
+        for author_id in ids:
+            cache_author_avatar.enqueue(author_id)
+        self.message_user(request, f"Queued a profile photo fetch for {len(ids)} author(s).", messages.SUCCESS)
 
 
 class NoiseFilter(admin.SimpleListFilter):
@@ -149,7 +161,7 @@ class MessageIngestionJobAdmin(RerunMixin, admin.ModelAdmin):
 class ProposalInline(admin.TabularInline):
     model = Proposal
     extra = 0
-    fields = ["kind", "text", "confidence", "review", "reviewed_by", "reviewed_at"]
+    fields = ["kind", "text", "confidence", "review", "reviewed_by", "reviewed_at", "memory"]
     readonly_fields = fields
     can_delete = False
 
@@ -168,24 +180,29 @@ class AnalysisRunAdmin(RerunMixin, admin.ModelAdmin):
 class ProposalAdmin(admin.ModelAdmin):
     list_display = ["__str__", "kind", "confidence", "review", "reviewed_by", "run"]
     list_filter = ["kind", "review"]
-    readonly_fields = ["reviewed_by", "reviewed_at"]
+    readonly_fields = ["review", "reviewed_by", "reviewed_at", "memory"]
     raw_id_fields = ["run", "source_messages"]
     actions = ["accept_selected", "reject_selected"]
 
-    def _review(self, request, queryset, verb):
+    def _review(self, request, queryset, review, eligible):
         changed = 0
-        for proposal in queryset.filter(review=Proposal.Review.OPEN):
-            getattr(proposal, verb)(request.user)
+        for proposal in queryset.filter(review__in=eligible):
+            try:
+                review(proposal, request.user)
+            except ValueError:
+                continue  # another reviewer got there first
             changed += 1
-        self.message_user(request, f"{verb.capitalize()}ed {changed} open proposal(s).", messages.SUCCESS)
+        return changed
 
     @admin.action(description="Accept the selected open proposals", permissions=["change"])
     def accept_selected(self, request, queryset):
-        self._review(request, queryset, "accept")
+        changed = self._review(request, queryset, accept_proposal, [Proposal.Review.OPEN])
+        self.message_user(request, f"Accepted {changed} open proposal(s).", messages.SUCCESS)
 
     @admin.action(description="Reject the selected open proposals", permissions=["change"])
     def reject_selected(self, request, queryset):
-        self._review(request, queryset, "reject")
+        changed = self._review(request, queryset, reject_proposal, [Proposal.Review.OPEN])
+        self.message_user(request, f"Rejected {changed} open proposal(s).", messages.SUCCESS)
 
 
 @admin.register(ClassificationExperiment)
@@ -204,5 +221,5 @@ class EmbeddingProviderConfigAdmin(admin.ModelAdmin):
 
 @admin.register(AgentConfig)
 class AgentConfigAdmin(admin.ModelAdmin):
-    list_display = ["name", "purpose", "kind", "is_default", "parameters"]
+    list_display = ["name", "purpose", "kind", "model", "url", "is_default", "parameters"]
     list_filter = [("purpose", admin.ChoicesFieldListFilter), "kind"]

@@ -9,13 +9,13 @@ import urllib.request
 from django.core.management.base import CommandError
 from django.db import transaction
 
+from memory.conf import memory_settings
 from memory.core.tenancy import Workspace
 
 from .models import MessageIngestionJob, TelegramBot
 from .services.ingestion import ImportFailed
 from .services.ingestion_jobs import run_ingestion
 
-TELEGRAM_API = "https://api.telegram.org"
 
 
 def add_import_telegram(subparsers):
@@ -82,7 +82,7 @@ def telegram_webhook(command, options):
         "url": url, "secret_token": bot.header_secret,
         "allowed_updates": json.dumps(["message", "edited_message", "channel_post", "edited_channel_post"]),
     }).encode()
-    request = urllib.request.Request(f"{TELEGRAM_API}/bot{bot.token}/setWebhook", data=body, method="POST")
+    request = urllib.request.Request(f"{memory_settings.TELEGRAM_API_URL.rstrip('/')}/bot{bot.token}/setWebhook", data=body, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             answer = json.loads(response.read())

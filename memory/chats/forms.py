@@ -6,10 +6,9 @@ from django import forms
 from django.utils import timezone
 
 from memory.conf import memory_settings
-from memory.core.tenancy import Workspace
+from memory.core.tenancy import Project, Workspace
 
-from .models import Chat, ClassificationExperiment
-
+from .models import AgentConfig, Chat, ClassificationExperiment
 
 
 def upload_max_bytes():
@@ -24,6 +23,8 @@ class WorkspaceForm(forms.Form):
         self.fields["workspace"].queryset = Workspace.objects.editable_by(user)  # creating work needs a writer
         if "chat" in self.fields:
             self.fields["chat"].queryset = Chat.objects.visible_to(user)
+        if "project" in self.fields:
+            self.fields["project"].queryset = Project.objects.editable_by(user)
 
 
 class ExportUploadForm(WorkspaceForm):
@@ -50,6 +51,11 @@ class AnalysisRunForm(WorkspaceForm):
     mentions_only = forms.BooleanField(required=False)
     batch_size = forms.IntegerField(min_value=1, max_value=500, initial=50)
     use_rag = forms.BooleanField(required=False, label="Use RAG context")
+    agent = forms.ModelChoiceField(queryset=AgentConfig.objects.filter(purpose=AgentConfig.Purpose.ANALYSIS),
+                                   required=False, empty_label="the default agent")
+    project = forms.ModelChoiceField(queryset=Project.objects.none(), required=False,
+                                     empty_label='the workspace\'s "Chats" project',
+                                     help_text="Where accepted tasks and decisions are recorded.")
 
     def clean(self):
         data = super().clean()
@@ -58,6 +64,9 @@ class AnalysisRunForm(WorkspaceForm):
         chat = data.get("chat")
         if chat is not None and data.get("workspace") and chat.workspace_id != data["workspace"].pk:
             raise forms.ValidationError("The chat belongs to another workspace.")
+        project = data.get("project")
+        if project is not None and data.get("workspace") and project.workspace_id != data["workspace"].pk:
+            raise forms.ValidationError("The project belongs to another workspace.")
         return data
 
     def filters(self):

@@ -8,7 +8,7 @@ from jobs import HIGH_PRIORITY, LOW_PRIORITY, RetryPolicy
 
 from . import events
 from .models import AnalysisRun, ClassificationExperiment, EmbeddingProviderConfig, Message, MessageIngestionJob
-from .services import analysis, embedding, experiments, ingestion_jobs, knowledge, scoring, triggers
+from .services import analysis, avatars, embedding, experiments, ingestion_jobs, knowledge, scoring, triggers
 
 SCORE_CHUNK = 1000
 
@@ -87,6 +87,14 @@ def embed_atoms_batch(context, atom_ids, provider_id=None):
         on_batch=lambda done, total: context.report_progress(done, total, f"{done} of {total} embedded"))
 
 
+# Network trouble is retried; a photo refused (too large, not an image) is recorded, not retried.
+@task(queue_name="memory", priority=LOW_PRIORITY, retry=RetryPolicy.linear(3, 60), kind="avatar",
+      unique_key="chats:avatar:{0}")
+def cache_author_avatar(author_id):
+    """Download the author's profile photo through the Bot API into MEDIA_ROOT."""
+    return avatars.cache_avatar(author_id)
+
+
 # A malformed file stays malformed: no retry. The job row says where and why it stopped.
 @task(queue_name="memory", retry=RetryPolicy.none(), takes_context=True, kind="ingestion")
 def ingest_telegram_export(context, job_id):
@@ -148,6 +156,6 @@ def execute_classification_experiment(context, experiment_id):
 
 
 __all__ = [
-    "embed_atoms_batch", "embed_messages_batch", "execute_analysis_run", "execute_classification_experiment",
+    "cache_author_avatar", "embed_atoms_batch", "embed_messages_batch", "execute_analysis_run", "execute_classification_experiment",
     "extract_knowledge_from_messages", "ingest_telegram_export", "score_message", "score_unscored_messages",
 ]

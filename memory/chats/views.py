@@ -10,6 +10,7 @@ from .forms import AnalysisRunForm, ExperimentForm, ExportUploadForm
 from .models import (
     AnalysisRun, Atom, Chat, ChatTopic, ClassificationExperiment, MessageIngestionJob, NoiseClass, Proposal,
 )
+from .services.review import accept_proposal, reject_proposal
 from .services.starting import start_analysis, start_experiment, start_ingestion
 from .uploads import save_upload
 
@@ -65,7 +66,8 @@ def analysis_list(request):
         data = form.cleaned_data
         run = start_analysis(user=request.user, workspace=data["workspace"], chat=data["chat"],
                              window_start=data["window_start"], window_end=data["window_end"],
-                             filters=form.filters(), batch_size=data["batch_size"], use_rag=data["use_rag"])
+                             filters=form.filters(), batch_size=data["batch_size"], use_rag=data["use_rag"],
+                             agent=data["agent"], project=data["project"])
         return redirect("chats:analysis_run", run_id=run.pk)
     runs = AnalysisRun.objects.visible_to(request.user).select_related("workspace", "chat")[:50]
     return render(request, "memory/chats/analysis_list.html", {"form": form, "runs": runs})
@@ -87,7 +89,7 @@ def review_proposal(request, proposal_id):
         flash.error(request, "Choose accept or reject.")
     else:
         try:
-            proposal.accept(request.user) if decision == "accept" else proposal.reject(request.user)
+            (accept_proposal if decision == "accept" else reject_proposal)(proposal, request.user)
         except ValueError as exc:
             flash.error(request, str(exc))
     return redirect("chats:analysis_run", run_id=proposal.run_id)

@@ -1,9 +1,10 @@
 """Split a document's pages into token windows that respect headings and paragraphs.
 
-A token here is a word or a punctuation mark (`\\w+|[^\\w\\s]`), which tracks the embedding
-model's word pieces closely enough for English prose while staying free of any model: a window
-of MAX_TOKENS such tokens fits the model's 256-piece limit in practice, and the count is stable
-across model changes, so ordinals (and the chunks' ids) survive a re-embed.
+A token is one of the embedding model's word pieces, counted by its own tokenizer
+(memory.providers.tokens: the packaged MiniLM tokenizer.json through `tokenizers`). A window holds
+at most MAX_TOKENS of them, so a chunk plus the model's [CLS] and [SEP] fits its 256-piece input
+and nothing is cut off when it is embedded. Counts are in pieces, so a rare or long word costs
+what the model pays for it ("unbelievably" is 3 pieces), not 1.
 
 Rules: a heading always starts a new chunk and is repeated as its `heading`; paragraphs are
 packed whole while they fit; a window that fills up hands its last OVERLAP_TOKENS of text to the
@@ -11,16 +12,15 @@ next one (context across the cut); a paragraph longer than a window is cut into 
 windows on word boundaries.
 """
 
-import re
 from dataclasses import dataclass, field
 
-MAX_TOKENS = 256
+from memory.providers.onnx_minilm import MAX_SEQ_LENGTH
+from memory.providers.tokens import SPECIAL_TOKENS, count_each, count_tokens, embedding_tokenizer
+
+MAX_TOKENS = MAX_SEQ_LENGTH - SPECIAL_TOKENS
 OVERLAP_TOKENS = 32
-TOKEN = re.compile(r"\w+|[^\w\s]")
 
-
-def count_tokens(text):
-    return len(TOKEN.findall(text))
+__all__ = ["MAX_TOKENS", "OVERLAP_TOKENS", "ChunkDraft", "chunk_pages", "count_tokens"]
 
 
 @dataclass
@@ -57,11 +57,31 @@ class _Window:
         return any(not p.overlap for p in self.pieces)
 
 
+def _cut_word(word, limit):
+    """A "word" longer than a window (a hash, a base64 blob) cut at piece boundaries into parts that fit."""
+    parts, rest = [], word
+    while rest:
+        offsets = embedding_tokenizer().encode(rest, add_special_tokens=False).offsets
+        if len(offsets) <= limit:
+            parts.append(rest)
+            break
+        # Half a window per part: a part re-tokenised on its own may start with more pieces.
+        end = offsets[max(1, limit // 2) - 1][1]
+        parts.append(rest[:end])
+        rest = rest[end:]
+    return parts
+
+
 def _split_words(text, limit):
     """Word runs of at most `limit` tokens each."""
     runs, current, count = [], [], 0
-    for word in text.split():
-        n = count_tokens(word) or 1
+    words, counts = [], []
+    for word, n in zip(text.split(), count_each(text.split())):
+        parts = _cut_word(word, limit) if n > limit else [word]
+        words += parts
+        counts += count_each(parts) if len(parts) > 1 else [n]
+    for word, n in zip(words, counts):
+        n = n or 1
         if current and count + n > limit:
             runs.append(" ".join(current))
             current, count = [], 0
@@ -75,8 +95,9 @@ def _split_words(text, limit):
 def _tail(text, limit):
     """The last words of `text` that fit in `limit` tokens."""
     words, count = [], 0
-    for word in reversed(text.split()):
-        n = count_tokens(word) or 1
+    candidates = text.split()[-limit:]  # a word is at least one token: no more can fit
+    for word, n in zip(reversed(candidates), reversed(count_each(candidates))):
+        n = n or 1
         if count + n > limit:
             break
         words.append(word)

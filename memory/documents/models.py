@@ -4,12 +4,16 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from pgvector.django import HnswIndex, VectorField
 
 # Through the index module (memory.models imports this module last, after these names exist).
 from memory.core.memories import EMBEDDING_DIMENSIONS, content_hash
 from memory.core.tenancy import ScopedQuerySet
+
+from .search_cache import invalidate_after_commit
 
 __all__ = [
     "Backup", "Chunk", "Document", "DocumentClassifier", "DocumentLabel", "DocumentPage", "DocumentStatus",
@@ -139,6 +143,14 @@ class Document(models.Model):
 
     def is_cancelled(self):
         return type(self).objects.filter(pk=self.pk, status=DocumentStatus.CANCELLED).exists()
+
+
+# A signal, not a delete() override: the admin's bulk delete, a queryset delete and a workspace's
+# cascade all send it, and none of them calls Document.delete().
+@receiver(post_delete, sender=Document, dispatch_uid="documents_invalidate_search_on_delete")
+def invalidate_search_on_delete(sender, instance, **kwargs):
+    """A deleted document's chunks must not come back from a cached search."""
+    invalidate_after_commit(instance.workspace_id)
 
 
 class DocumentPage(models.Model):

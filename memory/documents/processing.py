@@ -15,6 +15,7 @@ from .detection import SNIFF_BYTES, UnsupportedDocument, detect_type
 from .extraction import ExtractionError, extract
 from .language import detect_language
 from .models import Chunk, Document, DocumentPage, DocumentStatus
+from .search_cache import invalidate_workspace
 
 logger = logging.getLogger("memory.documents")
 READ_BLOCK = 1024 * 1024
@@ -140,7 +141,5 @@ def chunk_document(document, on_chunk=None):
     document.chunks.filter(ordinal__gte=len(drafts)).delete()
     if not document.mark_completed():
         return {"status": DocumentStatus.CANCELLED, "chunks": ids}
-    from .search import invalidate_workspace  # search imports the models of every capability
-
     invalidate_workspace(document.workspace_id)
     return {"status": DocumentStatus.COMPLETED, "chunks": ids}

@@ -26,6 +26,7 @@ from memory.core.memories import Memory
 from memory.core.tenancy import Workspace
 from ..providers.embeddings import get_embedding_provider
 from .models import Chunk, SearchQueryLog
+from .search_cache import invalidate_workspace, workspace_version  # noqa: F401 - re-exported for callers
 
 RRF_K = 60
 CANDIDATES = 50
@@ -38,7 +39,6 @@ MIN_SIMILARITY = 0.3
 START, STOP = "\x02", "\x03"
 HEADLINE = {"start_sel": START, "stop_sel": STOP, "max_words": 30, "min_words": 12, "max_fragments": 2,
             "config": TEXT_CONFIG}
-VERSION_KEY = "documents:search:version:{}"
 CACHE_PREFIX = "documents:search:cache:"
 
 
@@ -110,15 +110,6 @@ def materialize(ranked, query):
             results.append({"kind": "memory", "id": pk, "title": memory.project.name,
                             "snippet": highlight(memory.snippet or memory.content[:200]), "score": round(score, 5)})
     return results
-
-
-def workspace_version(redis, workspace_id):
-    return int(redis.get(VERSION_KEY.format(workspace_id)) or 0)
-
-
-def invalidate_workspace(workspace_id):
-    """Make every cached search over this workspace stale (a document changed)."""
-    get_redis().incr(VERSION_KEY.format(workspace_id))
 
 
 def cache_key(redis, workspace_ids, query):

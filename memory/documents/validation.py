@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from .models import Chunk, ValidationStatus, ValidationTask
+from .search_cache import invalidate_workspace
 
 VALIDATOR_PERMISSION = "memory.change_validationtask"
 
@@ -50,9 +51,6 @@ def decide(task, user, decision, correction="", *, reembed=None):
         raise ValueError("a correction needs the corrected text")
     if decision == ValidationStatus.CORRECTED and reembed is None:
         raise ValueError("a correction needs a way to re-embed the chunk")
-    # Imported here: search imports every capability's models.
-    from .search import invalidate_workspace
-
     with transaction.atomic():
         task = ValidationTask.objects.select_related("chunk__document").get(pk=task.pk)
         if not task.decide(user, decision, correction):

@@ -21,6 +21,10 @@ class AnalysisRun(JobStateMixin):
     use_rag = models.BooleanField(default=False)
     agent = models.ForeignKey("memory.AgentConfig", null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
+    project = models.ForeignKey("memory.Project", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="+",
+                                help_text="Where accepted tasks and decisions are recorded. "
+                                          "Empty: the workspace's \"chats\" project.")
     messages_in_window = models.PositiveIntegerField(default=0)
     messages_kept = models.PositiveIntegerField(default=0)
     batches_total = models.PositiveIntegerField(default=0)
@@ -84,6 +88,9 @@ class Proposal(models.Model):
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # The task or decision memory an accepted proposal became (see services.review).
+    memory = models.OneToOneField("memory.Memory", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="chat_proposal")
 
     objects = ProposalQuerySet.as_manager()
 
@@ -93,14 +100,20 @@ class Proposal(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()}: {self.text[:60]}"
 
-    def accept(self, user):
-        self._review(self.Review.ACCEPTED, user)
+    def accept(self, user, memory=None):
+        """Open -> accepted, linked to the memory it became (tasks and decisions)."""
+        self._review({self.Review.OPEN}, self.Review.ACCEPTED, user, memory=memory)
 
     def reject(self, user):
-        self._review(self.Review.REJECTED, user)
+        """Open -> rejected. A review is final: rejecting an accepted proposal is refused."""
+        self._review({self.Review.OPEN}, self.Review.REJECTED, user, memory=None)
 
-    def _review(self, review, user):
-        if self.review != self.Review.OPEN:
-            raise ValueError(f"proposal {self.pk} was already {self.review}")
-        self.review, self.reviewed_by, self.reviewed_at = review, user, timezone.now()
-        self.save(update_fields=["review", "reviewed_by", "reviewed_at"])
+    def _review(self, allowed, review, user, memory):
+        changes = {"review": review, "reviewed_by": user, "reviewed_at": timezone.now(), "memory": memory}
+        # Conditional on the status we read: two reviewers clicking at once cannot both win.
+        if self.review in allowed and Proposal.objects.filter(pk=self.pk, review=self.review).update(**changes):
+            for name, value in changes.items():
+                setattr(self, name, value)
+            return
+        self.refresh_from_db(fields=["review"])
+        raise ValueError(f"proposal {self.pk} was already {self.review}")

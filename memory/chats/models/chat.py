@@ -74,7 +74,11 @@ class Author(models.Model):
     username = models.CharField(max_length=255, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="chat_authors")
-    avatar = models.CharField(max_length=500, blank=True, help_text="Path of the cached avatar file.")
+    # The profile photo, downloaded through the Bot API by cache_author_avatar (under MEDIA_ROOT).
+    avatar = models.FileField(upload_to="chats/avatars/", max_length=500, blank=True)
+    # Telegram's file_unique_id of the cached photo: the same photo is not downloaded twice.
+    avatar_file_id = models.CharField(max_length=200, blank=True)
+    avatar_checked_at = models.DateTimeField(null=True, blank=True)
     message_count = models.PositiveIntegerField(default=0)
 
     objects = ScopedQuerySet.as_manager()

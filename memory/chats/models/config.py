@@ -1,5 +1,6 @@
 """Which provider embeds and which agent extracts knowledge or analyses: rows an operator edits in the admin."""
 
+from django.core.validators import MinValueValidator
 from django.db import models
 
 
@@ -43,11 +44,16 @@ class AgentConfig(models.Model):
 
     class Kind(models.TextChoices):
         LOCAL = "local", "Local (YAKE keywords / calibrated classifier)"
-        LLM = "llm", "LLM (MEMORY_LLM_* provider)"
+        LLM = "llm", "OpenAI-compatible chat completions (url and model below)"
 
     name = models.CharField(max_length=100, unique=True)
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.LOCAL)
+    # The LLM's endpoint and model; empty takes MEMORY_LLM_URL / MEMORY_LLM_MODEL. The API key is
+    # never stored here: it is MEMORY_LLM_API_KEY, read from the environment.
+    url = models.CharField(max_length=300, blank=True, help_text="e.g. http://127.0.0.1:11434/v1 (Ollama)")
+    model = models.CharField(max_length=200, blank=True)
+    timeout_seconds = models.FloatField(default=60.0, validators=[MinValueValidator(0.1)])
     parameters = models.JSONField(default=dict, blank=True,
                                   help_text='e.g. {"similarity_threshold": 0.9, "max_keywords": 5}')
     is_default = models.BooleanField(default=False)
@@ -59,6 +65,10 @@ class AgentConfig(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_llm(self):
+        return self.kind == self.Kind.LLM
 
     @classmethod
     def default(cls, purpose):

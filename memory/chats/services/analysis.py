@@ -3,7 +3,9 @@
 The local agent is a real classifier (a linear SVM over TF-IDF words+chars and embeddings, with
 sigmoid-calibrated probabilities) trained on seed examples plus the team's reviewed proposals; a
 proposal is made when a message's most likely kind is not `none` with at least `min_confidence`.
-With `use_rag`, each proposal carries the atoms a hybrid search finds for its message.
+With `use_rag`, each proposal carries the atoms a hybrid search finds for its message. An agent
+row of kind `llm` asks an OpenAI-compatible chat model instead (see proposers), with the RAG atoms
+in its prompt.
 """
 
 import re
@@ -18,6 +20,7 @@ from ..models import AgentConfig, Atom, Message, Proposal
 from .classification import LinearTextClassifier
 from .embedding import provider_for
 from .proposal_examples import SEED_EXAMPLES
+from .proposers import MAX_PROBLEMS_LOGGED, LLMProposer, LocalProposer
 
 MENTION = re.compile(r"(?<!\w)@\w{3,}")
 RAG_RESULTS = 3
@@ -94,8 +97,20 @@ def rag_context(workspace_id, text, vector):
     return sorted(scores, key=lambda pk: -scores[pk])[:RAG_RESULTS]
 
 
+def proposer_for(run, agent, provider):
+    """The agent's proposer: an LLM for an `llm` row, else the classifier trained on this workspace."""
+    if agent.is_llm:
+        return LLMProposer(agent)
+    return LocalProposer(ProposalClassifier(run.workspace_id, provider))
+
+
 def execute(run, on_batch=None):
-    """Run the analysis; record counters, timings and errors on the run. Returns the counters."""
+    """Run the analysis; record counters, timings and errors on the run. Returns the counters.
+
+    A batch that fails (an LLM timeout, a reply that is not the JSON asked for) is logged in
+    error_log and the run goes on; malformed items of a usable reply are logged there too. The
+    run fails only when every batch failed.
+    """
     timings = {}
     started = time.perf_counter()
     agent = run.agent or AgentConfig.default(AgentConfig.Purpose.ANALYSIS)
@@ -105,19 +120,26 @@ def execute(run, on_batch=None):
     kept = [m for m in messages if keep(m, run.filters or {})]
     timings["select_s"] = round(time.perf_counter() - started, 3)
     mark = time.perf_counter()
-    classifier = ProposalClassifier(run.workspace_id, provider)
+    proposer = proposer_for(run, agent, provider)
     timings["train_s"] = round(time.perf_counter() - mark, 3)
     size = max(1, run.batch_size)
     batches = [kept[i:i + size] for i in range(0, len(kept), size)]
     run.messages_in_window, run.messages_kept, run.batches_total = len(messages), len(kept), len(batches)
     run.save(update_fields=["messages_in_window", "messages_kept", "batches_total"])
     mark = time.perf_counter()
+    failed = malformed = 0
     for number, batch in enumerate(batches, start=1):
         try:
-            made = _analyse_batch(run, batch, classifier, provider, min_confidence)
+            made, problems = _analyse_batch(run, batch, proposer, provider, min_confidence)
         except Exception as exc:  # noqa: BLE001 - one bad batch is logged; the run goes on
             run.error_log = [*run.error_log, {"batch": number, "error": f"{type(exc).__name__}: {exc}"[:500]}]
-            made = 0
+            made, failed = 0, failed + 1
+        else:
+            if problems:
+                malformed += len(problems)
+                run.error_log = [*run.error_log, {
+                    "batch": number, "malformed": len(problems),
+                    "error": "; ".join(problems[:MAX_PROBLEMS_LOGGED])[:500]}]
         run.batches_done, run.proposals_count = number, run.proposals_count + made
         run.save(update_fields=["batches_done", "proposals_count", "error_log"])
         if on_batch is not None:
@@ -126,23 +148,30 @@ def execute(run, on_batch=None):
     timings["total_s"] = round(time.perf_counter() - started, 3)
     run.timings = timings
     run.save(update_fields=["timings"])
-    if batches and len(run.error_log) == len(batches):
+    if batches and failed == len(batches):
         raise RuntimeError(f"every batch failed; first error: {run.error_log[0]['error']}")
     return {"messages": len(messages), "kept": len(kept), "batches": len(batches),
-            "proposals": run.proposals_count, "errors": len(run.error_log)}
+            "proposals": run.proposals_count, "errors": failed, "malformed": malformed}
 
 
-def _analyse_batch(run, batch, classifier, provider, min_confidence):
+def _analyse_batch(run, batch, proposer, provider, min_confidence):
     texts = [m.text for m in batch]
-    vectors = provider.embed(texts)
+    vectors = provider.embed(texts) if proposer.needs_vectors or run.use_rag else None
+    contexts = ([rag_context(run.workspace_id, m.text, v) for m, v in zip(batch, vectors)]
+                if run.use_rag else [[] for _ in batch])
+    background = []
+    if run.use_rag:
+        titles = dict(Atom.objects.filter(pk__in={pk for ids in contexts for pk in ids}).values_list("pk", "content"))
+        background = [titles[pk] for pk in dict.fromkeys(pk for ids in contexts for pk in ids) if pk in titles]
+    proposed, problems = proposer.propose(texts, vectors, background)
     made = 0
     with transaction.atomic():
-        for message, vector, (kind, confidence) in zip(batch, vectors, classifier.classify(texts, vectors)):
-            if kind == "none" or confidence < min_confidence:
+        for item in proposed:
+            if item.confidence < min_confidence:
                 continue
-            context = rag_context(run.workspace_id, message.text, vector) if run.use_rag else []
-            proposal = Proposal.objects.create(run=run, kind=kind, text=message.text[:2000],
-                                               confidence=round(confidence, 4), context=context)
+            message = batch[item.index]
+            proposal = Proposal.objects.create(run=run, kind=item.kind, text=item.text,
+                                               confidence=round(item.confidence, 4), context=contexts[item.index])
             proposal.source_messages.add(message)
             made += 1
-    return made
+    return made, problems

@@ -4,6 +4,8 @@ A message joins the existing topic whose centroid is nearest when the cosine rea
 `topic_threshold`; the rest are grouped among themselves (leader clustering at the same threshold)
 and each group becomes a topic named by its keywords. Messages that carry signal become atoms;
 an atom within `similarity_threshold` cosine of an existing one only adds its source message.
+With a knowledge agent row of kind `llm`, the atoms' kinds and titles come from that model
+(knowledge_agent); topics and deduplication stay local.
 """
 
 import re
@@ -17,10 +19,12 @@ from memory.providers.keywords import extract_keyphrases, extract_topics
 
 from ..models import AgentConfig, Atom, ChatTopic, Message, NoiseClass
 from .embedding import embed_atoms, embed_messages, provider_for
+from .knowledge_agent import describe_with_llm
 
 BATCH_SIZE = 50
 MIN_TOPIC_CHARS = 20  # "ok", "+1", "lol": no topic of their own
 MIN_ATOM_CHARS = 30
+AGENT_LOG_LINES = 20  # the last problems the LLM agent had, kept in the job's result
 KIND_PATTERNS = [
     (Atom.Kind.DECISION, re.compile(r"\b(decided|we will|we'll|agreed|let's go with|going with|approved)\b", re.I)),
     (Atom.Kind.PROBLEM, re.compile(r"\b(fail\w*|error|broken|bug|crash\w*|down|outage|issue|slow)\b", re.I)),
@@ -28,9 +32,24 @@ KIND_PATTERNS = [
 ]
 
 
-def parameters():
-    agent = AgentConfig.default(AgentConfig.Purpose.KNOWLEDGE)
+def parameters(agent=None):
+    agent = agent or AgentConfig.default(AgentConfig.Purpose.KNOWLEDGE)
     return {"similarity_threshold": 0.9, "topic_threshold": 0.55, "max_keywords": 5, **(agent.parameters or {})}
+
+
+def is_candidate(message):
+    """A message that can become an atom: not noise, and long enough to say something."""
+    return message.noise_class != NoiseClass.NOISE and len(message.text) >= MIN_ATOM_CHARS
+
+
+def describe(messages, agent):
+    """{message pk: (kind, title)} for the candidates, from the agent; return it and the agent's problems."""
+    if not agent.is_llm:
+        return {}, []  # make_atoms applies the local rules to the atoms it actually creates
+    candidates = [m for m in messages if is_candidate(m)]
+    described, problems = describe_with_llm(agent, [m.text for m in candidates],
+                                            lambda text: (atom_kind(text), atom_title(text)))
+    return {m.pk: pair for m, pair in zip(candidates, described)}, problems
 
 
 def atom_kind(text):
@@ -100,12 +119,16 @@ def assign_topics(messages, workspace_id, params):
     return created
 
 
-def make_atoms(messages, workspace_id, params):
-    """Create atoms from the messages that carry signal; return (created, merged)."""
+def make_atoms(messages, workspace_id, params, descriptions=None):
+    """Create atoms from the messages that carry signal; return (created, merged).
+
+    descriptions maps a message pk to its atom's (kind, title) (see describe); missing: the local rules.
+    """
     created = merged = 0
     limit = 1.0 - params["similarity_threshold"]  # cosine distance
+    descriptions = descriptions or {}
     for message in messages:
-        if message.noise_class == NoiseClass.NOISE or len(message.text) < MIN_ATOM_CHARS:
+        if not is_candidate(message):
             continue
         nearest = (Atom.objects.filter(workspace_id=workspace_id, embedding__isnull=False)
                    .annotate(distance=CosineDistance("embedding", message.embedding)).order_by("distance").first())
@@ -114,9 +137,9 @@ def make_atoms(messages, workspace_id, params):
             merged += 1
             continue
         # The atom's embedding starts as its message's; embed_atoms_batch refines it from the title.
-        atom = Atom.objects.create(workspace_id=workspace_id, kind=atom_kind(message.text),
-                                   title=atom_title(message.text), content=message.text, topic=message.topic,
-                                   embedding=message.embedding)
+        kind, title = descriptions.get(message.pk) or (atom_kind(message.text), atom_title(message.text))
+        atom = Atom.objects.create(workspace_id=workspace_id, kind=kind, title=title, content=message.text,
+                                   topic=message.topic, embedding=message.embedding)
         atom.source_messages.add(message)
         created += 1
     return created, merged
@@ -124,10 +147,13 @@ def make_atoms(messages, workspace_id, params):
 
 def extract_knowledge(message_ids, on_batch=None):
     """Topics and atoms for the given messages, in batches of 50; return the counts."""
-    params = parameters()
+    agent = AgentConfig.default(AgentConfig.Purpose.KNOWLEDGE)
+    params = parameters(agent)
     provider = provider_for()
     ids = list(dict.fromkeys(message_ids))
     counts = {"messages": 0, "topics_created": 0, "atoms_created": 0, "atoms_merged": 0, "skipped": 0}
+    if agent.is_llm:
+        counts.update(agent_problems=0, agent_log=[])
     for start in range(0, len(ids), BATCH_SIZE):
         batch_ids = ids[start:start + BATCH_SIZE]
         embed_messages(batch_ids, provider)
@@ -139,9 +165,14 @@ def extract_knowledge(message_ids, on_batch=None):
         for message in messages:
             by_workspace.setdefault(message.chat.workspace_id, []).append(message)
         for workspace_id, group in by_workspace.items():
+            # Outside the transaction: an LLM call must not hold row locks while it waits.
+            descriptions, problems = describe(group, agent)
+            if problems:
+                counts["agent_problems"] += len(problems)
+                counts["agent_log"] = [*counts["agent_log"], *problems][-AGENT_LOG_LINES:]
             with transaction.atomic():
                 counts["topics_created"] += assign_topics(group, workspace_id, params)
-                created, merged = make_atoms(group, workspace_id, params)
+                created, merged = make_atoms(group, workspace_id, params, descriptions)
             counts["atoms_created"] += created
             counts["atoms_merged"] += merged
         counts["messages"] += len(messages)

@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from ..models import ChatSource
+from ..models import Author, ChatSource
 from ..telegram import parse_update
 from .storing import Outcome, RowCache, store_records
 
@@ -13,11 +13,16 @@ def save_telegram_message(bot, update):
     Raises InvalidTelegramData for an update that is not one. A redelivered update is a
     duplicate and creates nothing; an edit updates the row and is scored again.
     """
-    from ..tasks import score_message  # noqa: PLC0415 - tasks import the services
+    from ..tasks import cache_author_avatar, score_message  # noqa: PLC0415 - tasks import the services
 
     _, record = parse_update(update)
+    cache = RowCache(bot.workspace, ChatSource.BOT)
     with transaction.atomic():
-        [(_, outcome, message_id)] = store_records([record], RowCache(bot.workspace, ChatSource.BOT))
+        [(_, outcome, message_id)] = store_records([record], cache)
         if outcome in (Outcome.CREATED, Outcome.UPDATED):
             score_message.enqueue(message_id)  # dispatched when this transaction commits
+        author_id = cache.authors.get(record.author.telegram_id) if record.author is not None else None
+        # A new author's photo, once: with a token the bot may call getUserProfilePhotos.
+        if bot.token and author_id and Author.objects.filter(pk=author_id, avatar_checked_at__isnull=True).exists():
+            cache_author_avatar.enqueue(author_id)
     return outcome, message_id

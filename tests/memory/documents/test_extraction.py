@@ -155,3 +155,33 @@ def test_a_long_paragraph_is_cut_on_word_boundaries_and_pages_are_tracked():
 def test_chunk_confidence_is_the_token_weighted_mean_of_its_blocks():
     drafts = chunk_pages([(1, [{"text": "one two three", "confidence": 0.5}, {"text": "four", "confidence": 0.9}])])
     assert drafts[0].confidence == pytest.approx((0.5 * 3 + 0.9 * 1) / 4, abs=1e-3)
+
+
+def test_tokens_are_the_embedding_models_word_pieces_and_a_chunk_fits_its_input():
+    from memory.providers.embeddings import get_embedding_provider
+
+    model = get_embedding_provider().tokenizer  # the tokenizer the embedder itself feeds the model with
+    text = "Unbelievably, the reconfiguration of Kubernetes' autoscaler happened."
+    pieces = model.encode(text).ids  # with [CLS] and [SEP], as the model sees it
+    assert count_tokens(text) == len(pieces) - 2
+    assert count_tokens(text) > len(text.split())  # a regex of words would say 7
+    # Rare long words cost several pieces each: a window is cut by pieces, not by words.
+    words = " ".join(["antidisestablishmentarianism", "pneumonoultramicroscopic", "floccinaucinihilipilification"] * 60)
+    drafts = chunk_pages([(1, blocks(words))])
+    assert len(drafts) > 1
+    for draft in drafts:
+        assert draft.token_count == count_tokens(draft.text) <= MAX_TOKENS
+        encoded = model.encode(draft.text)  # the embedder truncates at 256: nothing of a chunk is cut off
+        assert len(encoded.ids) <= 256 and encoded.ids[-1] == model.token_to_id("[SEP]")
+        assert len(model.encode(draft.text).overflowing) == 0
+
+
+def test_a_word_longer_than_a_window_is_cut_into_pieces_that_fit():
+    # WordPiece reads a word of over 100 characters as one [UNK], so with the packaged model only a
+    # small window can be shorter than a word: "x7Q" * 33 is 99 characters and 99 pieces.
+    blob = "x7Q" * 33
+    assert count_tokens(blob) > 40
+    drafts = chunk_pages([(1, blocks(f"Checksum {blob} end."))], max_tokens=40, overlap=8)
+    assert len(drafts) > 1 and all(count_tokens(d.text) <= 40 for d in drafts)
+    parts = [word for d in drafts for word in d.text.split() if word not in ("Checksum", "end.")]
+    assert all(part in blob for part in parts) and sum(map(len, parts)) >= len(blob)  # overlaps only add
