@@ -28,12 +28,17 @@ EF_SEARCH = VECTOR_CANDIDATES
 # blocks for "What does Keiko work as now?"), so the terms that select rows are the rarest ones
 # while their estimated rows fit this budget; the others still add to the score of the rows
 # selected. When even the rarest term holds more (a frequent speaker's name), rows must hold the
-# rarest terms together (AND-ed) until the estimate fits.
-MATCH_BUDGET_ROWS = 2000
+# rarest terms together (AND-ed) until the estimate fits. Tuning half of the development set, with
+# the budget scaled to its size (bench/retrieval.py --tune), fused R@10 for 250 / 500 / 1,000 /
+# 2,000 / 4,000 rows at 100,000 memories: 0.695 / 0.720 / 0.730 / 0.725 / 0.730.
+MATCH_BUDGET_ROWS = 1000
 # ts_rank's weights for {D, C, B, A}: D the day lexemes, B the speaker, A the text.
 RANK_WEIGHTS = [0.5, 0.2, 0.5, 1.0]
-# ts_rank normalisation 1: divide by 1 + log(length), so a long memory does not win by volume.
-RANK_NORMALIZATION = 1
+# ts_rank normalisation 0: no length normalisation. With normalisation 1 (divide by 1 + log length)
+# "Good for you!" outranked the speaker's long turn of the same day that a question was about,
+# since both matched the same terms; unnormalised, memories matching the same terms tie and their
+# similarity orders them. Tuning half of the development set, fused R@10: 0.720 against 0.710.
+RANK_NORMALIZATION = 0
 # The vector side favours very short turns ("Haha, totally." sits near every question): cosine
 # similarity is scaled by words / (words + SHORT_TEXT_WORDS), which leaves long texts nearly as
 # they are and halves a text of SHORT_TEXT_WORDS words (8 did best of 0, 1, 2, 4 and 8 on the
@@ -75,29 +80,36 @@ def balanced(combine, items):
     return items[0]
 
 
-def candidate_match(terms, budget=MATCH_BUDGET_ROWS):
-    """The tsquery that selects the text side's candidates: OR-ed rare terms, or AND-ed frequent ones.
+def candidate_terms(terms, budget=MATCH_BUDGET_ROWS):
+    """(the terms that select the text side's candidates, operator.or_ or operator.and_ to join them).
 
-    Terms without a row estimate (a table never analysed) are all OR-ed; budget None means no limit.
+    The rarest terms OR-ed while their estimated rows fit `budget`; when the rarest alone holds
+    more, it AND-ed with the next rarest ones until the estimate (terms taken as independent) fits.
+    Terms without a row estimate (a table never analysed), or budget None: every term, OR-ed.
     """
     if budget is None or any(term.rows is None for term in terms):
-        return balanced(operator.or_, (TsQuery(term.text) for term in terms))
+        return list(terms), operator.or_
     by_rarity = sorted(terms, key=lambda term: term.rows)
     selected, rows = [by_rarity[0]], by_rarity[0].rows
     if rows > budget:
-        # Too common alone: also require the next rarest terms, as if terms occurred independently.
         for term in by_rarity[1:]:
             if rows <= budget:
                 break
             selected.append(term)
             rows *= term.fraction
-        return balanced(operator.and_, (TsQuery(term.text) for term in selected))
+        return selected, operator.and_
     for term in by_rarity[1:]:
         if rows + term.rows > budget:
             break
         selected.append(term)
         rows += term.rows
-    return balanced(operator.or_, (TsQuery(term.text) for term in selected))
+    return selected, operator.or_
+
+
+def candidate_match(terms, budget=MATCH_BUDGET_ROWS):
+    """The tsquery selecting the text side's candidates (candidate_terms)."""
+    selected, join = candidate_terms(terms, budget)
+    return balanced(join, (TsQuery(term.text) for term in selected))
 
 
 class TextScore(Expression):
