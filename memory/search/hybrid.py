@@ -48,6 +48,10 @@ SHORT_TEXT_WORDS = 8.0
 TEXT_POOL = 4 * CANDIDATES
 # Columns search never reads back: a vector is 1.5 kB to send and parse per row.
 UNREAD = ("embedding", "search_vector")
+# What hybrid_search reads of its 100-odd candidates (the length discount needs the text); only the
+# hits it returns are then read whole, in one query. Building 150 whole Memory objects (JSON
+# metadata, five timestamps) took as long as the HNSW scan itself.
+CANDIDATE_FIELDS = ("content",)
 
 
 @dataclass
@@ -163,7 +167,13 @@ def length_factor(text):
     return words / (words + SHORT_TEXT_WORDS)
 
 
-def text_ranking(memories, query, limit=CANDIDATES, *, terms=None, vector=None, budget=MATCH_BUDGET_ROWS):
+def loading(queryset, fields):
+    """The queryset reading only `fields` (and the pk), or every column but UNREAD when fields is None."""
+    return queryset.defer(*UNREAD) if fields is None else queryset.only(*fields)
+
+
+def text_ranking(memories, query, limit=CANDIDATES, *, terms=None, vector=None, budget=MATCH_BUDGET_ROWS,
+                 fields=None):
     """Memories matching the query's terms, best first by the rarity-weighted sum of per-term ranks.
 
     Each term (a word as PostgreSQL parses it, or a date) is ranked by ts_rank alone and weighted
@@ -172,35 +182,38 @@ def text_ranking(memories, query, limit=CANDIDATES, *, terms=None, vector=None, 
     memory rarely holds every word of a question; which terms select the rows that are scored is
     candidate_match's choice (within `budget` rows). The score is on each memory as `rank`. Given the
     query's embedding, memories that tie on text (every turn of the speaker a question names)
-    are ordered by it, and each carries its `similarity`.
+    are ordered by it, and each carries its `similarity`. `fields`: read only these columns (and
+    the pk) of each memory; None reads every column but the embedding and search vector.
     """
     terms = query_terms(query, memories.db) if terms is None else terms
     if not terms:
         return []
-    found = memories.filter(search_vector=candidate_match(terms, budget)).annotate(rank=text_score(terms)).defer(*UNREAD)
+    found = loading(memories.filter(search_vector=candidate_match(terms, budget)).annotate(rank=text_score(terms)),
+                    fields)
     if vector is None:
         return list(found.order_by("-rank", "-created_at")[:limit])
     # Similarity only for the best TEXT_POOL by text: reading every matched row's vector costs a
     # TOAST fetch each, and ties deeper than that seldom reach the top.
     pool = found.order_by("-rank").values("pk")[:TEXT_POOL]
-    found = list(memories.filter(pk__in=pool).annotate(rank=text_score(terms), raw_similarity=similarity(vector))
-                 .defer(*UNREAD).order_by("-rank", "-raw_similarity")[:limit])
+    found = list(loading(memories.filter(pk__in=pool).annotate(rank=text_score(terms), raw_similarity=similarity(vector)),
+                         fields).order_by("-rank", "-raw_similarity")[:limit])
     for memory in found:
         memory.similarity = (memory.raw_similarity or 0.0) * length_factor(memory.content)
     return found
 
 
-def vector_ranking(memories, query, limit=CANDIDATES, provider=None, *, vector=None, terms=None):
+def vector_ranking(memories, query, limit=CANDIDATES, provider=None, *, vector=None, terms=None, fields=None):
     """Memories nearest the query's embedding, very short ones discounted; `similarity` on each.
 
     The HNSW index serves the ORDER BY ... LIMIT; the length adjustment then re-orders the
     VECTOR_CANDIDATES it returns. Given the query's terms, each also carries its text `rank`.
+    `fields` as in text_ranking.
     """
     if vector is None:
         vector = (provider or get_embedding_provider()).embed([query])[0]
     wanted = max(VECTOR_CANDIDATES, limit)
-    nearest = (memories.filter(embedding__isnull=False).defer(*UNREAD)
-               .annotate(distance=CosineDistance("embedding", vector.tolist())))
+    nearest = loading(memories.filter(embedding__isnull=False), fields).annotate(
+        distance=CosineDistance("embedding", vector.tolist()))
     if terms:
         nearest = nearest.annotate(rank=text_score(terms))
     with transaction.atomic(using=memories.db):
@@ -242,5 +255,27 @@ def hybrid_search(memories, query, limit=10, provider=None, *, budget=MATCH_BUDG
     """
     terms = query_terms(query, memories.db)
     vector = (provider or get_embedding_provider()).embed([query])[0]
-    return fuse({"text": text_ranking(memories, query, terms=terms, vector=vector, budget=budget),
-                 "vector": vector_ranking(memories, query, vector=vector, terms=terms)}, limit)
+    hits = fuse({"text": text_ranking(memories, query, terms=terms, vector=vector, budget=budget,
+                                      fields=CANDIDATE_FIELDS),
+                 "vector": vector_ranking(memories, query, vector=vector, terms=terms, fields=CANDIDATE_FIELDS)},
+                limit)
+    return read_whole(memories, hits)
+
+
+def read_whole(memories, hits):
+    """The hits with their memories read whole (but UNREAD), keeping the signals fusion read on them.
+
+    A memory deleted since the rankings read it is left out.
+    """
+    whole = memories.defer(*UNREAD).in_bulk([hit.memory.pk for hit in hits])
+    kept = []
+    for hit in hits:
+        memory = whole.get(hit.memory.pk)
+        if memory is None:
+            continue
+        for signal in ("rank", "similarity"):
+            if hasattr(hit.memory, signal):
+                setattr(memory, signal, getattr(hit.memory, signal))
+        hit.memory = memory
+        kept.append(hit)
+    return kept

@@ -1,4 +1,4 @@
-"""The text side's candidate budget: which terms select the rows that are scored, and the row estimates."""
+"""The text side's candidate budget (which terms select the rows that are scored, the row estimates), light candidates."""
 
 import operator
 
@@ -84,3 +84,13 @@ class TestInTheDatabase:
         # hybrid_search passes its budget on: the common-only rows come from the vector side alone.
         hits = hybrid_search(memories, "meeting Zanzibar quokka", limit=30, budget=5)
         assert {hit.memory.pk for hit in hits if "text" in hit.ranks} == {m.pk for m in rare}
+
+    def test_hybrid_search_returns_whole_memories_though_it_ranks_light_candidates(
+            self, project, django_assert_num_queries):
+        for i in range(3):
+            make_memory(project, f"Quokka sighting number {i}.", metadata={"speaker": f"Speaker{i}"}, importance=0.3)
+        hits = hybrid_search(Memory.objects.filter(project=project), "quokka sighting", limit=3)
+        assert len(hits) == 3 and all(hit.memory.rank > 0 for hit in hits)
+        with django_assert_num_queries(0):  # read in the one query that loads the hits, not one each
+            assert sorted((hit.memory.metadata["speaker"], hit.memory.importance, hit.memory.layer) for hit in hits) == [
+                (f"Speaker{i}", 0.3, "episodic") for i in range(3)]
