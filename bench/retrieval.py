@@ -5,17 +5,26 @@
 Quality: the development set of bench/conversations.py (3,840 conversation turns, each a memory with
 its speaker in metadata and its session time as created_at; 400 questions with known evidence
 turns: paraphrases naming the speaker, "when did ...", "who ...", and questions naming a date).
+The questions are split by conversation: those about the even-numbered conversations are the tuning
+half (what --tune's grid and the constants in memory/search/ were chosen on), those about the odd
+ones the held-out half every reported figure comes from; all 3,840 turns stay searchable for both.
 For full-text only, vector only and fused (hybrid) search it prints R@5, R@10 (a question counts if
-any evidence turn is in the top k) and MRR@10, overall and per kind of question. Embeddings are the
-real local model's (cached under var/bench-cache/ between runs).
+any evidence turn is in the top k) and MRR@10 on the held-out half, overall and per kind of
+question. It also prints fused R@10 with the text side's candidate budget scaled down to this
+corpus's size (memory.search.hybrid.MATCH_BUDGET_ROWS x 3,840 / --memories), which binds here as
+often as the real budget binds at --memories. Embeddings are the real local model's (cached under
+var/bench-cache/ between runs).
 
 Latency: --memories more turns (other seeds of the same generator) go into a second project; their
 embeddings reuse the development set's vectors with small noise, so 100,000 texts need not be
 embedded on CPU. The HNSW index is rebuilt after the load and the table analysed, as after a bulk
 import. p50/p95 is the time of one hybrid_search call (query embedding included) scoped to that
-project, in this process (no HTTP).
+project, in this process (no HTTP). The same run times the baseline, hybrid_search without the text
+side's candidate budget (every row any query term matches is scored, as before), alternating the two
+per query so that the machine's load weighs on both alike, and prints the ratio and the load average.
 
---tune prints the fusion grid the constants in memory/search/ were chosen from.
+--tune prints, on the tuning half, the fusion grid and the candidate budgets the constants in
+memory/search/ were chosen from.
 """
 
 import argparse
@@ -90,14 +99,33 @@ def first_hit(ids, evidence):
     return next((position for position, pk in enumerate(ids, start=1) if pk in evidence), None)
 
 
-def quality(memories, questions, pk_of):
-    """{method: {kind: [rank of first evidence or None]}} for text, vector and hybrid search."""
+def split(dev):
+    """(tuning questions, held-out questions): by the parity of the conversation the evidence is in."""
+    halves = ([], [])
+    for question in dev.questions:
+        halves[dev.turns[question.evidence[0]].conversation % 2].append(question)
+    return halves
+
+
+def scaled_budget(scale_memories, corpus):
+    """The candidate budget that selects the same share of this corpus as the real one does at scale."""
+    from memory.search.hybrid import MATCH_BUDGET_ROWS
+
+    return max(1.0, MATCH_BUDGET_ROWS * corpus / scale_memories) if scale_memories else MATCH_BUDGET_ROWS
+
+
+def quality(memories, questions, pk_of, budget):
+    """{method: {kind: [rank of first evidence or None]}} for text, vector and hybrid search.
+
+    "text" and "fused" use the real candidate budget; "fused@scale" the one scaled to the corpus.
+    """
     from memory.search.hybrid import hybrid_search, text_ranking, vector_ranking
 
     methods = {
         "text": lambda q: [m.pk for m in text_ranking(memories, q)[:DEPTH]],
         "vector": lambda q: [m.pk for m in vector_ranking(memories, q)[:DEPTH]],
         "fused": lambda q: [h.memory.pk for h in hybrid_search(memories, q, limit=DEPTH)],
+        "fused@scale": lambda q: [h.memory.pk for h in hybrid_search(memories, q, limit=DEPTH, budget=budget)],
     }
     ranks = {name: {} for name in methods}
     for question in questions:
@@ -109,12 +137,12 @@ def quality(memories, questions, pk_of):
 
 def print_quality(ranks):
     kinds = sorted(next(iter(ranks.values())))
-    print(f"{'method':8} {'questions':12} {'R@5':>6} {'R@10':>6} {'MRR':>6}")
+    print(f"{'method':11} {'questions':12} {'R@5':>6} {'R@10':>6} {'MRR':>6}")
     for name, by_kind in ranks.items():
         for kind in ["all", *kinds]:
             values = sum(by_kind.values(), []) if kind == "all" else by_kind[kind]
             r5, r10, mrr = metrics(values)
-            print(f"{name:8} {kind + f' ({len(values)})':12} {r5:6.3f} {r10:6.3f} {mrr:6.3f}")
+            print(f"{name:11} {kind + f' ({len(values)})':12} {r5:6.3f} {r10:6.3f} {mrr:6.3f}")
 
 
 def tune(memories, questions, pk_of):
@@ -151,8 +179,28 @@ def tune(memories, questions, pk_of):
         print(f"tune {setting:50} R@5 {r5:.3f} R@10 {r10:.3f} MRR {mrr:.3f}")
 
 
+def tune_budget(memories, questions, pk_of, scale_memories, corpus):
+    """Print fused R@10 / MRR on the tuning half per candidate budget, each scaled to this corpus."""
+    from memory.search.hybrid import hybrid_search
+
+    for budget in (250, 500, 1000, 2000, 4000, None):
+        scaled = None if budget is None else max(1.0, budget * corpus / scale_memories)
+        ranked = [first_hit([h.memory.pk for h in hybrid_search(memories, q.text, limit=DEPTH, budget=scaled)],
+                            {pk_of[i] for i in q.evidence}) for q in questions]
+        r5, r10, mrr = metrics(ranked)
+        print(f"tune budget {budget} at {scale_memories:,} (here {scaled}): R@5 {r5:.3f} R@10 {r10:.3f} MRR {mrr:.3f}")
+
+
+def percentiles(samples):
+    samples = sorted(samples)
+    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
+
+
 def latency(workspace, count, queries, dev_vectors):
-    """p50/p95 ms of hybrid_search over `count` generated turns in a project of their own."""
+    """p50/p95 ms of hybrid_search over `count` generated turns in a project of their own.
+
+    Returns ((p50, p95) with the candidate budget, (p50, p95) without it, load seconds).
+    """
     from django.db import connection
 
     from memory.models import Memory, Project
@@ -179,23 +227,29 @@ def latency(workspace, count, queries, dev_vectors):
     memories = Memory.objects.filter(project=project).unexpired()
     for query in queries[:5]:  # warm the model, the caches and the connection
         hybrid_search(memories, query)
+        hybrid_search(memories, query, budget=None)
     from memory.providers.embeddings import get_embedding_provider
 
     provider = get_embedding_provider()
-    samples, embedding = [], []
-    for query in queries:
+    samples, baseline, embedding = [], [], []
+    for query in queries:  # alternated, so that a burst of load from elsewhere weighs on both
         started = time.perf_counter()
         hybrid_search(memories, query)
         samples.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
+        hybrid_search(memories, query, budget=None)
+        baseline.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
         provider.embed([query])
         embedding.append((time.perf_counter() - started) * 1000)
-    samples.sort()
-    embedding.sort()
-    print(f"of which the query embedding alone (measured apart): p50 {statistics.median(embedding):.1f} ms,"
-          f" p95 {embedding[int(0.95 * (len(embedding) - 1))]:.1f} ms; load average {os.getloadavg()[0]:.1f}"
-          f" on {os.cpu_count()} cores")
-    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))], load_s
+    p50, p95 = percentiles(samples)
+    base50, base95 = percentiles(baseline)
+    emb50, emb95 = percentiles(embedding)
+    print(f"baseline (no candidate budget): p50 {base50:.1f} ms, p95 {base95:.1f} ms;"
+          f" with the budget {p50 / base50:.2f}x (p50) and {p95 / base95:.2f}x (p95) of it")
+    print(f"of which the query embedding alone (measured apart): p50 {emb50:.1f} ms, p95 {emb95:.1f} ms;"
+          f" load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    return (p50, p95), (base50, base95), load_s
 
 
 def main():
@@ -226,15 +280,20 @@ def main():
             cursor.execute("ANALYZE memory_memory")
         pk_of = dict(zip((turn.pk for turn in dev.turns), ids))
         memories = Memory.objects.filter(project=project).unexpired()
-        print(f"development set: {len(dev.turns)} turns, {len(dev.questions)} questions (embedded in {embed_s:.0f} s)")
-        ranks = quality(memories, dev.questions, pk_of)
+        tuning, held_out = split(dev)
+        print(f"development set: {len(dev.turns)} turns, {len(dev.questions)} questions: {len(tuning)} to tune on,"
+              f" {len(held_out)} held out (embedded in {embed_s:.0f} s)")
+        budget = scaled_budget(options.memories, len(dev.turns))
+        print(f"held-out half; fused@scale: the candidate budget scaled to {budget:.0f} rows here")
+        ranks = quality(memories, held_out, pk_of, budget)
         print_quality(ranks)
         if options.tune:
-            tune(memories, dev.questions, pk_of)
+            tune(memories, tuning, pk_of)
+            tune_budget(memories, tuning, pk_of, options.memories or 100_000, len(dev.turns))
         p50 = p95 = float("nan")
         if options.memories:
             queries = [q.text for q in dev.questions][:options.latency_queries]
-            p50, p95, load_s = latency(workspace, options.memories, queries, vectors)
+            (p50, p95), _, load_s = latency(workspace, options.memories, queries, vectors)
             print(f"latency at {options.memories:,} memories (loaded in {load_s:.0f} s), {len(queries)} queries:"
                   f" p50 {p50:.1f} ms, p95 {p95:.1f} ms")
         from django.db import connections

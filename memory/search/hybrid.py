@@ -7,14 +7,14 @@ with known evidence turns); the constants below were chosen there (`bench/retrie
 import operator
 from dataclasses import dataclass, field
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery
 from django.db import connections, transaction
-from django.db.models import Case, F, FloatField, Value, When
+from django.db.models import Expression, F, FloatField, Value
 from pgvector.django import CosineDistance
 
 from memory.providers.embeddings import get_embedding_provider
 from memory.search.fusion import fuse_scores
-from memory.search.terms import idf, query_terms
+from memory.search.terms import query_terms
 
 CANDIDATES = 50
 # Nearest neighbours read before the length adjustment re-orders them and keeps CANDIDATES.
@@ -22,15 +22,23 @@ VECTOR_CANDIDATES = 2 * CANDIDATES
 # An HNSW scan returns at most hnsw.ef_search rows (pgvector's default: 40), fewer than the
 # candidates asked for; a wider search list also finds more of the true nearest neighbours.
 EF_SEARCH = VECTOR_CANDIDATES
-# A term in more than this fraction of memories still adds to the score of the memories the rarer
-# terms find, but does not make a memory a candidate by itself: selecting every row holding
-# "like" or a frequent speaker's name costs milliseconds per thousand rows and finds nothing
-# a rarer term would not.
-COMMON_TERM_FRACTION = 0.02
+# How many memories the text side ranks at most, as estimated from the terms' frequencies. Every
+# matched row costs a heap visit to read its search_vector (about 5 us on an idle machine, the
+# bulk of a text query's time: EXPLAIN (ANALYZE, BUFFERS) at 100,000 memories showed 6,145 heap
+# blocks for "What does Keiko work as now?"), so the terms that select rows are the rarest ones
+# while their estimated rows fit this budget; the others still add to the score of the rows
+# selected. When even the rarest term holds more (a frequent speaker's name), rows must hold the
+# rarest terms together (AND-ed) until the estimate fits. Tuning half of the development set, with
+# the budget scaled to its size (bench/retrieval.py --tune), fused R@10 for 250 / 500 / 1,000 /
+# 2,000 / 4,000 rows at 100,000 memories: 0.695 / 0.720 / 0.730 / 0.725 / 0.730.
+MATCH_BUDGET_ROWS = 1000
 # ts_rank's weights for {D, C, B, A}: D the day lexemes, B the speaker, A the text.
 RANK_WEIGHTS = [0.5, 0.2, 0.5, 1.0]
-# ts_rank normalisation 1: divide by 1 + log(length), so a long memory does not win by volume.
-RANK_NORMALIZATION = 1
+# ts_rank normalisation 0: no length normalisation. With normalisation 1 (divide by 1 + log length)
+# "Good for you!" outranked the speaker's long turn of the same day that a question was about,
+# since both matched the same terms; unnormalised, memories matching the same terms tie and their
+# similarity orders them. Tuning half of the development set, fused R@10: 0.720 against 0.710.
+RANK_NORMALIZATION = 0
 # The vector side favours very short turns ("Haha, totally." sits near every question): cosine
 # similarity is scaled by words / (words + SHORT_TEXT_WORDS), which leaves long texts nearly as
 # they are and halves a text of SHORT_TEXT_WORDS words (8 did best of 0, 1, 2, 4 and 8 on the
@@ -40,6 +48,10 @@ SHORT_TEXT_WORDS = 8.0
 TEXT_POOL = 4 * CANDIDATES
 # Columns search never reads back: a vector is 1.5 kB to send and parse per row.
 UNREAD = ("embedding", "search_vector")
+# What hybrid_search reads of its 100-odd candidates (the length discount needs the text); only the
+# hits it returns are then read whole, in one query. Building 150 whole Memory objects (JSON
+# metadata, five timestamps) took as long as the HNSW scan itself.
+CANDIDATE_FIELDS = ("content",)
 
 
 @dataclass
@@ -72,18 +84,78 @@ def balanced(combine, items):
     return items[0]
 
 
-def text_score(terms):
-    """The rarity-weighted sum of the ts_rank of each term the memory matches, as an expression.
+def candidate_terms(terms, budget=MATCH_BUDGET_ROWS):
+    """(the terms that select the text side's candidates, operator.or_ or operator.and_ to join them).
+
+    The rarest terms OR-ed while their estimated rows fit `budget`; when the rarest alone holds
+    more, it AND-ed with the next rarest ones until the estimate (terms taken as independent) fits.
+    Terms without a row estimate (a table never analysed), or budget None: every term, OR-ed.
+    """
+    if budget is None or any(term.rows is None for term in terms):
+        return list(terms), operator.or_
+    by_rarity = sorted(terms, key=lambda term: term.rows)
+    selected, rows = [by_rarity[0]], by_rarity[0].rows
+    if rows > budget:
+        for term in by_rarity[1:]:
+            if rows <= budget:
+                break
+            selected.append(term)
+            rows *= term.fraction
+        return selected, operator.and_
+    for term in by_rarity[1:]:
+        if rows + term.rows > budget:
+            break
+        selected.append(term)
+        rows += term.rows
+    return selected, operator.or_
+
+
+def candidate_match(terms, budget=MATCH_BUDGET_ROWS):
+    """The tsquery selecting the text side's candidates (candidate_terms)."""
+    selected, join = candidate_terms(terms, budget)
+    return balanced(join, (TsQuery(term.text) for term in selected))
+
+
+class TextScore(Expression):
+    """The rarity-weighted sum of the ts_rank of each term the memory matches.
 
     ts_rank alone gives partial credit to a memory holding some of an AND-ed term's lexemes
-    ("INV-2024-0142" for the term INV-2024-0123) and 1e-20 to one holding none; only a match counts.
+    ("INV-2024-0142" for the term INV-2024-0123) and 1e-20 to one holding none; only a match
+    counts. One expression node writing its SQL directly: built from Case/When/SearchRank nodes,
+    Django resolved and compiled some forty nodes per term for each of the three queries that
+    use it, about as long as the queries took to run at 100,000 memories.
     """
-    return balanced(operator.add, (
-        Case(When(search_vector=TsQuery(term.text),
-                  then=SearchRank(F("search_vector"), TsQuery(term.text), weights=RANK_WEIGHTS,
-                                  normalization=Value(RANK_NORMALIZATION)) * Value(term.weight)),
-             default=Value(0.0), output_field=FloatField())
-        for term in terms))
+
+    output_field = FloatField()
+    # The constants below are ours, written into the SQL; only the terms are parameters.
+    per_term = ("CASE WHEN {vector} @@ %s::tsquery THEN ts_rank('{weights}'::real[], {vector}, %s::tsquery, {norm})"
+                " * %s ELSE 0.0 END")
+
+    def __init__(self, terms):
+        super().__init__()
+        self.terms = list(terms)
+        self.vector = F("search_vector")
+
+    def get_source_expressions(self):
+        return [self.vector]
+
+    def set_source_expressions(self, expressions):
+        (self.vector,) = expressions
+
+    def as_sql(self, compiler, connection):
+        vector, vector_params = compiler.compile(self.vector)
+        if vector_params:
+            raise ValueError("search_vector compiled to SQL with parameters")
+        weights = "{" + ",".join(str(float(w)) for w in RANK_WEIGHTS) + "}"
+        sql = self.per_term.format(vector=vector, weights=weights, norm=int(RANK_NORMALIZATION))
+        params = []
+        for term in self.terms:
+            params += [term.text, term.text, float(term.weight)]
+        return "(" + " + ".join([sql] * len(self.terms)) + ")", params
+
+
+def text_score(terms):
+    return TextScore(terms)
 
 
 def similarity(vector):
@@ -95,45 +167,53 @@ def length_factor(text):
     return words / (words + SHORT_TEXT_WORDS)
 
 
-def text_ranking(memories, query, limit=CANDIDATES, *, terms=None, vector=None):
+def loading(queryset, fields):
+    """The queryset reading only `fields` (and the pk), or every column but UNREAD when fields is None."""
+    return queryset.defer(*UNREAD) if fields is None else queryset.only(*fields)
+
+
+def text_ranking(memories, query, limit=CANDIDATES, *, terms=None, vector=None, budget=MATCH_BUDGET_ROWS,
+                 fields=None):
     """Memories matching the query's terms, best first by the rarity-weighted sum of per-term ranks.
 
     Each term (a word as PostgreSQL parses it, or a date) is ranked by ts_rank alone and weighted
     by its inverse document frequency, so a name or a ticket id outweighs "said" or "week" (one
     ts_rank over the whole query weighs every word the same). Terms are OR-ed: a conversational
-    memory rarely holds every word of a question. The score is on each memory as `rank`. Given the
+    memory rarely holds every word of a question; which terms select the rows that are scored is
+    candidate_match's choice (within `budget` rows). The score is on each memory as `rank`. Given the
     query's embedding, memories that tie on text (every turn of the speaker a question names)
-    are ordered by it, and each carries its `similarity`.
+    are ordered by it, and each carries its `similarity`. `fields`: read only these columns (and
+    the pk) of each memory; None reads every column but the embedding and search vector.
     """
     terms = query_terms(query, memories.db) if terms is None else terms
     if not terms:
         return []
-    selective = [term for term in terms if term.weight >= idf(COMMON_TERM_FRACTION)] or terms
-    match = balanced(operator.or_, (TsQuery(term.text) for term in selective))
-    found = memories.filter(search_vector=match).annotate(rank=text_score(terms)).defer(*UNREAD)
+    found = loading(memories.filter(search_vector=candidate_match(terms, budget)).annotate(rank=text_score(terms)),
+                    fields)
     if vector is None:
         return list(found.order_by("-rank", "-created_at")[:limit])
     # Similarity only for the best TEXT_POOL by text: reading every matched row's vector costs a
     # TOAST fetch each, and ties deeper than that seldom reach the top.
     pool = found.order_by("-rank").values("pk")[:TEXT_POOL]
-    found = list(memories.filter(pk__in=pool).annotate(rank=text_score(terms), raw_similarity=similarity(vector))
-                 .defer(*UNREAD).order_by("-rank", "-raw_similarity")[:limit])
+    found = list(loading(memories.filter(pk__in=pool).annotate(rank=text_score(terms), raw_similarity=similarity(vector)),
+                         fields).order_by("-rank", "-raw_similarity")[:limit])
     for memory in found:
         memory.similarity = (memory.raw_similarity or 0.0) * length_factor(memory.content)
     return found
 
 
-def vector_ranking(memories, query, limit=CANDIDATES, provider=None, *, vector=None, terms=None):
+def vector_ranking(memories, query, limit=CANDIDATES, provider=None, *, vector=None, terms=None, fields=None):
     """Memories nearest the query's embedding, very short ones discounted; `similarity` on each.
 
     The HNSW index serves the ORDER BY ... LIMIT; the length adjustment then re-orders the
     VECTOR_CANDIDATES it returns. Given the query's terms, each also carries its text `rank`.
+    `fields` as in text_ranking.
     """
     if vector is None:
         vector = (provider or get_embedding_provider()).embed([query])[0]
     wanted = max(VECTOR_CANDIDATES, limit)
-    nearest = (memories.filter(embedding__isnull=False).defer(*UNREAD)
-               .annotate(distance=CosineDistance("embedding", vector.tolist())))
+    nearest = loading(memories.filter(embedding__isnull=False), fields).annotate(
+        distance=CosineDistance("embedding", vector.tolist()))
     if terms:
         nearest = nearest.annotate(rank=text_score(terms))
     with transaction.atomic(using=memories.db):
@@ -167,9 +247,35 @@ def fuse(rankings, limit):
     return sorted(hits.values(), key=lambda h: (-h.score, h.memory.pk))[:limit]
 
 
-def hybrid_search(memories, query, limit=10, provider=None):
-    """Rank `memories` (already scoped to what the caller may see) for `query`."""
+def hybrid_search(memories, query, limit=10, provider=None, *, budget=MATCH_BUDGET_ROWS):
+    """Rank `memories` (already scoped to what the caller may see) for `query`.
+
+    `budget` bounds the rows the text side scores (candidate_match); None scores every row any
+    term matches, which bench/retrieval.py times as its baseline.
+    """
     terms = query_terms(query, memories.db)
     vector = (provider or get_embedding_provider()).embed([query])[0]
-    return fuse({"text": text_ranking(memories, query, terms=terms, vector=vector),
-                 "vector": vector_ranking(memories, query, vector=vector, terms=terms)}, limit)
+    hits = fuse({"text": text_ranking(memories, query, terms=terms, vector=vector, budget=budget,
+                                      fields=CANDIDATE_FIELDS),
+                 "vector": vector_ranking(memories, query, vector=vector, terms=terms, fields=CANDIDATE_FIELDS)},
+                limit)
+    return read_whole(memories, hits)
+
+
+def read_whole(memories, hits):
+    """The hits with their memories read whole (but UNREAD), keeping the signals fusion read on them.
+
+    A memory deleted since the rankings read it is left out.
+    """
+    whole = memories.defer(*UNREAD).in_bulk([hit.memory.pk for hit in hits])
+    kept = []
+    for hit in hits:
+        memory = whole.get(hit.memory.pk)
+        if memory is None:
+            continue
+        for signal in ("rank", "similarity"):
+            if hasattr(hit.memory, signal):
+                setattr(memory, signal, getattr(hit.memory, signal))
+        hit.memory = memory
+        kept.append(hit)
+    return kept

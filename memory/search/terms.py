@@ -43,6 +43,8 @@ class Term:
     text: str
     lexemes: tuple
     weight: float = 1.0  # inverse document frequency, once known
+    fraction: float | None = None  # of the memories holding it, from ANALYZE's figures; None: unknown
+    rows: float | None = None  # how many memories hold it (fraction times the table's rows)
 
 
 def month_number(value):
@@ -90,46 +92,51 @@ class LexemeFrequencies:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._cache = {}  # using -> (read at, {lexeme: fraction}, floor)
+        self._cache = {}  # using -> (read at, {lexeme: fraction}, floor, rows in the table)
 
     def clear(self):
         with self._lock:
             self._cache.clear()
 
     def get(self, using):
-        """({lexeme: fraction of rows}, the fraction assumed for any other lexeme, None if unknown)."""
+        """({lexeme: fraction of rows}, the fraction assumed for any other lexeme (None if unknown), rows).
+
+        rows is ANALYZE's estimate of the table's row count, what turns a fraction into a number
+        of rows a term selects.
+        """
         with self._lock:
             cached = self._cache.get(using)
             if cached and time.monotonic() - cached[0] < STATISTICS_TTL_SECONDS:
-                return cached[1], cached[2]
-        frequencies, floor = self.read(using)
+                return cached[1:]
+        frequencies, floor, rows = self.read(using)
         with self._lock:
-            self._cache[using] = (time.monotonic(), frequencies, floor)
-        return frequencies, floor
+            self._cache[using] = (time.monotonic(), frequencies, floor, rows)
+        return frequencies, floor, rows
 
     @staticmethod
     def read(using):
         from memory.models import Memory  # memory.models imports the search package's users
 
         table = Memory._meta.db_table
-        sql = ("SELECT most_common_elems::text::text[], most_common_elem_freqs FROM pg_stats"
+        sql = ("SELECT most_common_elems::text::text[], most_common_elem_freqs,"
+               " (SELECT reltuples FROM pg_class WHERE oid = %s::regclass) FROM pg_stats"
                " WHERE schemaname = current_schema() AND tablename = %s AND attname = 'search_vector'")
         with connections[using].cursor() as cursor:
-            cursor.execute(sql, [table])
+            cursor.execute(sql, [table, table])
             row = cursor.fetchone()
             if row is None:
                 # Never analysed (a fresh database, before autovacuum's first pass): analyse the
                 # one column now, once per process and period, rather than rank without rarity.
                 cursor.execute(f"ANALYZE {connections[using].ops.quote_name(table)} (search_vector)")
-                cursor.execute(sql, [table])
+                cursor.execute(sql, [table, table])
                 row = cursor.fetchone()
         if not row or not row[0]:
-            return {}, None
-        lexemes, fractions = row
+            return {}, None, None
+        lexemes, fractions, rows = row
         # The last three numbers are the minimum, maximum and null fraction, not lexemes'.
         frequencies = dict(zip(lexemes, fractions[:len(lexemes)]))
         # Postgres's own estimate for an element outside the list: half the rarest listed one.
-        return frequencies, min(frequencies.values()) / 2
+        return frequencies, min(frequencies.values()) / 2, max(rows, 0.0)
 
 
 lexeme_frequencies = LexemeFrequencies()
@@ -147,9 +154,12 @@ def query_terms(query, using="default"):
     terms = word_terms(rest.split(), using) + dated
     if not terms:
         return []
-    frequencies, floor = lexeme_frequencies.get(using)
+    frequencies, floor, rows = lexeme_frequencies.get(using)
     if floor is None:  # no figures (an empty table): every term counts the same
         return terms
-    # A term's lexemes are AND-ed: it is at most as common as its rarest lexeme.
-    return [Term(t.text, t.lexemes, idf(min(frequencies.get(lexeme, floor) for lexeme in t.lexemes)))
-            for t in terms]
+    weighted = []
+    for term in terms:
+        # A term's lexemes are AND-ed: it is at most as common as its rarest lexeme.
+        fraction = min(frequencies.get(lexeme, floor) for lexeme in term.lexemes)
+        weighted.append(Term(term.text, term.lexemes, idf(fraction), fraction, fraction * rows))
+    return weighted
