@@ -1,11 +1,11 @@
 """POST /webhooks/telegram/<path-secret>: real Bot API Update shapes, idempotency and hostile input."""
 
 import json
-import statistics
-import time
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from jobs.models import JobRun
 from memory.chats.models import Author, Chat, Message
@@ -139,12 +139,15 @@ def test_a_text_over_the_limit_inside_a_small_body_is_refused(bot):
     assert response.status_code == 400 and "the limit is 100,000" in response.json()["error"]
 
 
-def test_the_endpoint_answers_in_well_under_50_ms(bot):
+def test_the_endpoint_does_a_bounded_amount_of_work_and_no_scoring(bot):
+    """Fast by construction (its time is measured in bench/webhook_latency.py, never asserted here)."""
     post(bot, bot_update(0, 1))  # warm: first request loads URLconf, templates, connections
-    timings = []
-    for n in range(2, 32):
-        started = time.perf_counter()
-        response = post(bot, bot_update(n, n, f"message number {n} about the backups"))
-        timings.append(time.perf_counter() - started)
+    for n in range(2, 12):
+        with CaptureQueriesContext(connection) as queries:
+            response = post(bot, bot_update(n, n, f"message number {n} about the backups"))
         assert response.status_code == 200
-    assert statistics.median(timings) < 0.05, timings
+        # The bot, the chat, the author, the message and the run row: a handful of statements,
+        # whatever the chat's size.
+        assert len(queries) <= 15, [q["sql"][:60] for q in queries]  # 12 today
+        message = Message.objects.get(telegram_id=n)
+        assert message.importance_score is None, "scoring is the job's work, not the request's"
