@@ -14,6 +14,7 @@ from django_rq import stats_views, views
 from django_rq.admin import QueueAdmin
 from django_rq.models import Dashboard
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
+from rq import Worker
 from rq.exceptions import NoSuchJobError
 
 VIEW_PERMISSION = "jobs.view_jobrun"
@@ -38,6 +39,9 @@ def require_permissions(view, admin_site=admin.site):
 
     @functools.wraps(view)
     def checked(request, *args, **kwargs):
+        if view is views.worker_details and not kwargs["key"].startswith(Worker.redis_worker_namespace_prefix):
+            # Links that name a worker by its name (as our pages and logs do) rather than its Redis key.
+            kwargs["key"] = Worker.redis_worker_namespace_prefix + kwargs["key"]
         user = request.user
         if not user.has_perm(VIEW_PERMISSION) or not user.has_perm(needed):
             raise PermissionDenied
