@@ -210,8 +210,6 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.csp",
             ],
-            # django-rq's pages name every job jobs.runner.execute; this shows the run's task instead.
-            "libraries": {"django_rq": "project.rq_templatetags"},
         },
     },
 ]
