@@ -82,7 +82,8 @@ def test_an_oversized_frame_closes_the_socket_with_1009_and_the_next_socket_work
 
 
 def test_members_of_a_workspace_cannot_watch_another_workspaces_runs_nor_the_dashboard():
-    """Runs are platform-wide: only staff with jobs.view_jobrun watch them, whatever workspace they serve."""
+    """Neither a member of A, nor B's owner holding jobs.view_jobrun without staff, nor staff of A
+    without the permission, watches a run that is not theirs or the dashboard."""
     member_a = make_user("member-a", staff=False, can_view=False)
     owner_b = make_user("owner-b", staff=False, can_view=True)  # even holding the permission
     workspace_a = make_workspace("a", member=member_a)
