@@ -14,6 +14,10 @@ logger = logging.getLogger("jobs.consumers")
 NOT_AUTHENTICATED = 4401
 NOT_ALLOWED = 4403
 UNKNOWN_RUN = 4404
+# RFC 6455's "message too big". Clients have nothing to say on a one-way stream; a large frame is
+# refused at once rather than buffered, and the socket is closed with this code.
+MESSAGE_TOO_BIG = 1009
+MAX_FRAME_BYTES = 4096
 VIEW_PERMISSION = "jobs.view_jobrun"
 # Runs listed in the dashboard's first message; later ones arrive as events.
 DASHBOARD_SNAPSHOT_RUNS = 50
@@ -94,7 +98,11 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         await self.close(code=code)
 
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
-        """Ignore what clients send, undecoded: the stream is one-way."""
+        """Ignore what clients send, undecoded (the stream is one-way); close on an oversized frame."""
+        size = len(bytes_data) if bytes_data is not None else len((text_data or "").encode("utf-8", "surrogatepass"))
+        if size > MAX_FRAME_BYTES:
+            logger.info("closing a live socket after a %d-byte frame from the client", size)
+            await self.close(code=MESSAGE_TOO_BIG)
 
     async def live_events(self, message):
         """Forward a batch from jobs.live, one WebSocket message per event."""

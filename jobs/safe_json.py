@@ -65,7 +65,10 @@ def check_number(value, where=""):
 
 
 def check_datetime(value, where=""):
-    """Refuse an aware or naive datetime that leaves years 1-9999 once moved to UTC (either way)."""
+    """Refuse a datetime that leaves years 1-9999 once moved to UTC (either way); return aware ones in UTC.
+
+    Python allows offsets up to 23:59, PostgreSQL only up to 15:59: the same instant in UTC always fits.
+    """
     if value is None:
         return value
     try:
@@ -74,7 +77,7 @@ def check_datetime(value, where=""):
         utc = None
     if utc is None or not MIN_DATETIME <= utc <= MAX_DATETIME:
         raise UnsafeInput(where, "the date must lie between 0001-01-03 and 9999-12-29 (UTC).")
-    return value
+    return utc if value.tzinfo is not None else value
 
 
 def _child(where, key):

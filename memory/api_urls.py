@@ -18,4 +18,5 @@ urlpatterns = [
     path("sessions/<int:pk>/context", sessions.session_context, name="session-context"),
     path("sessions/<int:pk>/messages", sessions.post_message, name="session-messages"),
     path("decisions", decisions.create_decision, name="decisions"),
+    path("openapi.json", memories.openapi_schema, name="openapi"),
 ]

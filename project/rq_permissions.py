@@ -6,6 +6,7 @@ Here reading needs `jobs.view_jobrun` and every action `jobs.operate_queues`, on
 """
 
 import functools
+import re
 
 from django.contrib import admin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -14,6 +15,7 @@ from django_rq import stats_views, views
 from django_rq.admin import QueueAdmin
 from django_rq.models import Dashboard
 from django_rq.urls import get_admin_urlpatterns, get_api_urlpatterns
+from rq import Worker
 from rq.exceptions import NoSuchJobError
 
 VIEW_PERMISSION = "jobs.view_jobrun"
@@ -31,6 +33,22 @@ NOT_FOUND = {
 }
 
 
+# django-rq's job lists end with an inline `$("tr input.action-select").actions()`: the CSP blocks it
+# (no nonce) and Django's admin/js/actions.js, which those pages load, initialises itself anyway.
+INLINE_ACTIONS_SCRIPT = re.compile(
+    rb'<script type="text/javascript">\s*\(function\(\$\) \{\s*\$\(document\)\.ready\(function\(\$\) \{\s*'
+    rb'\$\("tr input\.action-select"\)\.actions\(\);\s*\}\);\s*\}\)\(django\.jQuery\);\s*</script>')
+
+
+def without_inline_actions_script(response):
+    if getattr(response, "streaming", False) or not response.get("Content-Type", "").startswith("text/html"):
+        return response
+    if hasattr(response, "render") and not response.is_rendered:
+        response.render()
+    response.content = INLINE_ACTIONS_SCRIPT.sub(b"", response.content)
+    return response
+
+
 def require_permissions(view, admin_site=admin.site):
     """Staff login (the admin's), then the view or operate permission the view needs."""
     needed = OPERATE_PERMISSION if view in ACTIONS else VIEW_PERMISSION
@@ -38,13 +56,16 @@ def require_permissions(view, admin_site=admin.site):
 
     @functools.wraps(view)
     def checked(request, *args, **kwargs):
+        if view is views.worker_details and not kwargs["key"].startswith(Worker.redis_worker_namespace_prefix):
+            # Links that name a worker by its name (as our pages and logs do) rather than its Redis key.
+            kwargs["key"] = Worker.redis_worker_namespace_prefix + kwargs["key"]
         user = request.user
         if not user.has_perm(VIEW_PERMISSION) or not user.has_perm(needed):
             raise PermissionDenied
         if request.method not in ("GET", "HEAD") and not user.has_perm(OPERATE_PERMISSION):
             raise PermissionDenied
         try:
-            return view(request, *args, **kwargs)
+            return without_inline_actions_script(view(request, *args, **kwargs))
         except missing:
             raise Http404("No such queue, job, worker or scheduler.") from None
 

@@ -1,12 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import accounts
+from . import accounts, rq_templatetags
 from .rq_permissions import gated_rq_urls, install_admin
 
 # The admin's login counts failed sign-ins like the members' page does.
 admin.site.login_form = accounts.RateLimitedAuthenticationForm
 install_admin(admin.site)
+rq_templatetags.install()  # django-rq's pages name each run's task, not jobs.runner.execute
 
 urlpatterns = [
     path("", accounts.home, name="home"),

@@ -21,6 +21,9 @@ from .formatting import human_seconds, run_link
 from .readonly import ReadOnlyAdminMixin
 
 logger = logging.getLogger("jobs.admin")
+# Pausing a queue stops every worker taking its runs: an operation on the queue, as django-rq's
+# actions are, not an edit of worker rows (jobs.change_worker).
+OPERATE_QUEUES = "jobs.operate_queues"
 
 
 # --- the Workers page ------------------------------------------------------------------------
@@ -104,13 +107,13 @@ class WorkerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             **queue_overview(),
             "title": "Queues",
             "opts": self.model._meta,
-            "can_pause": request.user.has_perm("jobs.change_worker"),
-            "can_empty": request.user.has_perm("jobs.operate_queues"),
+            "can_pause": request.user.has_perm(OPERATE_QUEUES),
+            "can_empty": request.user.has_perm(OPERATE_QUEUES),
         }
         return TemplateResponse(request, "admin/jobs/ops/queues.html", context)
 
     def _pause_or_resume(self, request):
-        if not request.user.has_perm("jobs.change_worker"):
+        if not request.user.has_perm(OPERATE_QUEUES):
             raise PermissionDenied
         queue, action = request.POST.get("queue", ""), request.POST.get("action")
         change = {"pause": pause_queue, "resume": resume_queue}.get(action)

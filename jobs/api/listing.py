@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from .. import safe_json
 from ..models import JobRun
 from ..status import RunStatus
 from .auth import InvalidInput
@@ -31,7 +32,15 @@ def _decode_cursor(value):
         raise InvalidInput({"cursor": ["Invalid cursor."]}) from exc
     if enqueued_at is None:
         raise InvalidInput({"cursor": ["Invalid cursor."]})
-    return enqueued_at, pk
+    try:
+        return _in_range(enqueued_at), pk
+    except safe_json.UnsafeInput as exc:
+        raise InvalidInput({"cursor": ["Invalid cursor."]}) from exc
+
+
+def _in_range(value):
+    """The aware datetime in UTC, or UnsafeInput when PostgreSQL or Python could not hold it."""
+    return safe_json.check_datetime(value if timezone.is_aware(value) else timezone.make_aware(value))
 
 
 def _datetime_param(params, name, errors):
@@ -45,7 +54,11 @@ def _datetime_param(params, name, errors):
     if value is None:
         errors[name] = ["Enter an ISO 8601 date and time, e.g. 2026-01-31T12:00:00Z."]
         return None
-    return value if timezone.is_aware(value) else timezone.make_aware(value)
+    try:
+        return _in_range(value)
+    except safe_json.UnsafeInput as exc:
+        errors[name] = [exc.sentence]
+        return None
 
 
 def _list_filters(params):

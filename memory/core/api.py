@@ -1,17 +1,22 @@
 """Memory endpoints: list, create, read, change and delete."""
 
+from pathlib import Path
+
 from django.core.exceptions import PermissionDenied
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
 
 from memory.models import Layer, Memory, Source
 from memory.core.recording import change_memory, record_memory
 from memory.core.api_auth import api_view, json_body
 from memory.core.api_forms import PAGE_SIZE, CursorField, MemoryChangeForm, MemoryCreateForm, MemoryFilterForm
 
+# Hand-written; tests/memory/test_openapi.py keeps it in step with memory/api_urls.py and the responses.
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "openapi.json"
 FIELDS = ("id", "workspace_id", "project_id", "content", "layer", "source", "importance", "strength",
           "access_count", "last_accessed_at", "expires_at", "created_at", "updated_at", "metadata")
 
@@ -116,3 +121,9 @@ def memory_detail(request, pk):
         memory.delete()
         return HttpResponse(status=204)
     return JsonResponse(memory_json(memory))
+
+
+@require_safe
+def openapi_schema(request):
+    """The memory API's OpenAPI 3.1 document (public: it describes, it reveals no memory)."""
+    return HttpResponse(SCHEMA_PATH.read_bytes(), content_type="application/json")

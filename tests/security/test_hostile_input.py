@@ -132,6 +132,28 @@ def test_bad_query_strings_are_a_400(client, project, query):
     assert client.get("/api/memory", query).status_code == 400
 
 
+# Found by Schemathesis: Python accepts offsets up to 23:59, PostgreSQL only up to 15:59.
+def test_a_date_with_an_offset_postgres_cannot_hold_is_read_as_its_utc_instant(client, project):
+    make_memory(project, "made now")
+    assert client.get("/api/memory", {"created_before": "0891-09-20T07:15:03+20:31"}).json()["results"] == []
+    assert len(client.get("/api/memory", {"created_after": "2000-01-01T00:00:00+23:59"}).json()["results"]) == 1
+    memory = make_memory(project, "expires")
+    response = send(client, "patch", f"/api/memory/{memory.pk}", {"expires_at": "2999-01-01T00:00:00+20:00"})
+    assert response.status_code == 200 and response.json()["expires_at"] == "2998-12-31T04:00:00+00:00"
+
+
+def test_the_run_api_reads_an_offset_postgres_cannot_hold_as_its_utc_instant(operator_client):
+    response = operator_client.get("/api/runs/", {"created_after": "0891-09-20T07:15:03+20:31"})
+    assert response.status_code == 200 and response.json()["results"] == []
+
+
+@pytest.mark.parametrize("query", [{"created_before": "0001-01-01T00:00:00+14:00"},
+                                   {"cursor": "WyIwMDAxLTAxLTAxVDAwOjAwOjAwKzE0OjAwIiwgIjAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMSJd"}])
+def test_the_run_api_refuses_dates_out_of_range_with_a_400(operator_client, query):
+    response = operator_client.get("/api/runs/", query)
+    assert response.status_code == 400 and set(response.json()["errors"]) == set(query)
+
+
 def test_a_viewer_reads_but_cannot_write(project):
     viewer = make_outsider("viewer")
     Membership.objects.create(workspace=project.workspace, user=viewer, role=Membership.Role.VIEWER)

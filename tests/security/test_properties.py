@@ -3,8 +3,12 @@
 Each test prints how many cases it tried (pytest -s, or the summary in CI's log).
 """
 
+import base64
+import datetime as dt
 import json
 import math
+import re
+from urllib.parse import quote
 
 import pytest
 from django.core.management import call_command
@@ -14,10 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jobs.forms import TaskArgumentsForm
+from jobs.samples import returns_42
 from jobs.safe_json import UnsafeInput, check_value, loads
 from memory.models import Session
 from tests.memory.factories import make_memory, make_project, make_workspace
-from tests.users import make_outsider
+from tests.users import make_operator, make_outsider
 
 pytestmark = pytest.mark.django_db
 
@@ -115,6 +120,92 @@ def test_query_strings_never_answer_a_server_error(world):
     def case(url, query):
         response = client.get(url, query)
         assert counter.see(response.status_code) < 500, (url, query, response.content[:300])
+
+    case()
+    counter.report()
+
+
+# --- the run API (/api/runs/) -------------------------------------------------------------
+
+RUN_FILTERS = ["task", "status", "queue", "request_id", "created_after", "created_before", "limit", "cursor"]
+RUN_BODY_FIELDS = ["task", "args", "kwargs", "queue", "priority", "delay"]
+TASKS = ["jobs.samples.noop", "jobs.samples.echo", "jobs.samples.sleeps", "jobs.samples.returns_42"]
+
+
+def cursor_like(values):
+    """Base64 of JSON, as the run API's cursors are: right shape with wrong contents, or junk."""
+    return base64.urlsafe_b64encode(json.dumps(values, allow_nan=True).encode("utf-8", "surrogatepass")).decode()
+
+
+# Python takes offsets up to ±23:59, PostgreSQL only up to ±15:59; years 1 and 9999 border both.
+offset_dates = st.builds(lambda moment, minutes: moment.replace(tzinfo=dt.timezone(dt.timedelta(minutes=minutes))).isoformat(),
+                         st.datetimes(), st.one_of(st.integers(min_value=-1439, max_value=1439),
+                                                   st.integers(min_value=960, max_value=1439),
+                                                   st.integers(min_value=-1439, max_value=-960)))
+run_cursors = st.one_of(
+    nasty_text,
+    st.tuples(st.one_of(dates, offset_dates, nasty_text), st.one_of(nasty_text, st.uuids().map(str))).map(list).map(cursor_like),
+    json_values.map(cursor_like),
+)
+run_dates = st.one_of(dates, offset_dates, st.datetimes().map(dt.datetime.isoformat))
+run_filter_values = st.one_of(nasty_text, nasty_numbers.map(str), st.sampled_from(
+    ["queued,running", "succeeded,,dead", "default", "memory", *TASKS]))
+run_bodies = st.dictionaries(
+    st.one_of(st.sampled_from(RUN_BODY_FIELDS), nasty_text),
+    st.one_of(json_values, st.sampled_from(TASKS), st.lists(json_values, max_size=3)), max_size=6,
+).map(lambda body: {"task": TASKS[1], **body} if "task" not in body else body)
+idempotency_keys = st.one_of(st.none(), st.text(max_size=300), st.sampled_from(["k", "k" * 255, "k" * 256, ""]))
+
+
+@pytest.fixture
+def operator_client():
+    client = Client(raise_request_exception=False)
+    client.force_login(make_operator())
+    return client
+
+
+def is_uuid(text):
+    """What Django's <uuid:> converter matches."""
+    return re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", text) is not None
+
+
+def test_the_run_api_never_answers_a_server_error(operator_client):
+
+    counter = Counter("run API filters, cursors, bodies and Idempotency-Key headers")
+    run_ids = [str(returns_42.enqueue().id) for _ in range(3)]
+    requests = st.one_of(
+        st.tuples(st.just("list"), st.fixed_dictionaries({}, optional={
+            name: st.one_of(run_dates, run_filter_values) if name.startswith("created") else
+            st.one_of(run_cursors, run_filter_values) if name == "cursor" else run_filter_values
+            for name in RUN_FILTERS})),
+        # Dates and cursors alone: with another filter wrong, the query would never run.
+        st.tuples(st.just("list"), st.fixed_dictionaries({}, optional={
+            "created_after": run_dates, "created_before": run_dates, "cursor": run_cursors})),
+        st.tuples(st.just("enqueue"), st.tuples(
+            st.one_of(run_bodies.map(lambda b: json.dumps(b, allow_nan=True)), raw_bodies), idempotency_keys)),
+        st.tuples(st.sampled_from(["detail", "cancel", "retry"]), st.one_of(
+            st.sampled_from(run_ids), st.uuids().map(str), nasty_text.map(lambda t: t.replace("/", "")).filter(bool))),
+    )
+
+    @SETTINGS
+    @given(request=requests)
+    def case(request):
+        kind, data = request
+        if kind == "list":
+            response = operator_client.get("/api/runs/", data)
+        elif kind == "enqueue":
+            body, key = data
+            headers = {} if key is None else {"HTTP_IDEMPOTENCY_KEY": key}
+            response = operator_client.post("/api/runs/", body, content_type="application/json", **headers)
+        else:
+            url = f"/api/runs/{quote(data, safe='', errors='surrogatepass')}" + (
+                "" if kind == "detail" else f"/{kind}")
+            response = operator_client.get(url) if kind == "detail" else operator_client.post(url)
+            if not is_uuid(data):
+                assert response.status_code == 404  # the resolver refuses it before any view
+                return
+        assert counter.see(response.status_code) < 500, (kind, data, response.content[:300])
+        assert response["Content-Type"] == "application/json"
 
     case()
     counter.report()
