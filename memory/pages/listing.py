@@ -69,6 +69,7 @@ def memory_page(request):
     context = {"form": form, "projects": projects, "project": project, "query": filters.get("q") or ""}
     if project is None:
         return render(request, "memory/memory.html", context)
+    form.fields["topic"].queryset = Topic.objects.filter(project=project)  # the choices shown: this project's
     memories = filtered(Memory.objects.searchable_by(request.user).filter(project=project), filters)
     if context["query"]:
         hits = hybrid_search(memories, context["query"], limit=SEARCH_LIMIT)

@@ -90,6 +90,8 @@
           layout: {name: "cose", animate: false, randomize: false, nodeOverlap: 20, idealEdgeLength: 90,
                    componentSpacing: 60, padding: 20},
         });
+        // A handful of nodes fitted to the box would be drawn huge: start no closer than 1.5.
+        if (cy.zoom() > 1.5) { cy.zoom(1.5); cy.center(); }
         cy.on("tap", "node", function (event) {
           showEntity(panel, container.dataset.entityUrl.replace(/0\/$/, event.target.id() + "/"));
         });
