@@ -40,6 +40,11 @@ EXPECTED = {
     'dashboard/series.json': "302 403 403 403 403 200 200",
     'runs/<uuid:run_id>/': "302 403 403 403 403 200 200",
     'memory/': "302 200 200 200 200 200 200",
+    # Notes: a viewer reads but may not write (403); staff with no workspace has no project to write to.
+    'memory/new/': "302 200 403 200 403 200 200",
+    'memory/<int:pk>/': "302 200 200 404 404 200 200",
+    'memory/<int:pk>/delete/': "302 200 403 404 404 200 200",
+    'memory/entities/<int:entity_id>/': "302 200 200 404 404 200 200",
     'api/memory': "401 200 200 200 200 200 200",
     'api/memory/<int:pk>': "401 200 200 404 404 200 200",
     'api/search': "401 400 400 400 400 400 400",
@@ -434,7 +439,8 @@ def test_every_url_answers_each_role_as_the_table_says(cast):
     run = JobRun.objects.get(pk=returns_42.enqueue().id)
     queue_index = list(settings.RQ_QUEUES).index(run.rq_queue_name)
     values = {
-        "pk": rows["memory"].pk, "run_id": run.id, "queue_index": queue_index, "job_id": run.rq_job_id,
+        "pk": rows["memory"].pk, "entity_id": rows["entity"].pk, "run_id": run.id, "queue_index": queue_index,
+        "job_id": run.rq_job_id,
         "result_id": "x",
         "key": "x", "scheduler_index": 0, "connection_index": 0, "scheduler_name": "x", "cron_job_name": "x",
         "uidb64": "x", "token": "x", "app_label": "memory", "content_type_id": 1,
