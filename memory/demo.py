@@ -62,5 +62,5 @@ def load_demo(owner=None):
         process_graph_extraction_queue.enqueue()
         update_graph_batch.enqueue()
         schedule_reflections.enqueue()
-        load_demo_documents(workspace, owner)
+        load_demo_documents(workspace, owner, project=project)
     return project

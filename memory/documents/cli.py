@@ -1,4 +1,4 @@
-"""`manage.py memory import_documents PATH... [--workspace SLUG] [--wait]`: folders walked recursively."""
+"""`manage.py memory import_documents PATH... [--workspace SLUG] [--project SLUG] [--wait]`: folders walked recursively."""
 
 import sys
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from memory.core.tenancy import Workspace
+from memory.core.tenancy import Project, Workspace
 from . import embedding, processing, validation
 from .models import DocumentStatus
 from .tasks import process_document
@@ -17,6 +17,8 @@ SKIP_NAMES = {".DS_Store", "Thumbs.db"}
 def add_arguments(parser):
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files or folders (walked recursively)")
     parser.add_argument("--workspace", help="workspace slug (default: the only workspace)")
+    parser.add_argument("--project", help="project slug in the workspace: the documents' entities join its graph "
+                                          "(default: not linked)")
     parser.add_argument("--priority", type=int, default=0, help="priority of the documents' validation tasks")
     parser.add_argument("--wait", action="store_true",
                         help="process here, synchronously, until every document is done (no worker needed)")
@@ -49,6 +51,15 @@ def pick_workspace(slug):
     return workspaces[0]
 
 
+def pick_project(workspace, slug):
+    if not slug:
+        return None
+    try:
+        return Project.objects.get(workspace=workspace, slug=slug)
+    except Project.DoesNotExist:
+        raise CommandError(f"no project with slug {slug!r} in workspace {workspace.slug!r}") from None
+
+
 def process_now(document):
     """The whole pipeline in this process: pages, chunks, embeddings, validation tasks."""
     result = processing.process_document(document)
@@ -66,13 +77,14 @@ def bar(done, total, width=30):
     return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
 
 
-def import_paths(workspace, paths, wait=False, priority=0, out=None):
+def import_paths(workspace, paths, wait=False, priority=0, out=None, project=None):
     """Store (and with wait, process) every file; return {status: count} plus "duplicate"."""
     files = collect(paths)
     counts = {}
     for number, path in enumerate(files, start=1):
         with path.open("rb") as stream:
-            document, created = processing.store_upload(workspace, stream, path.name, priority=priority)
+            document, created = processing.store_upload(workspace, stream, path.name, priority=priority,
+                                                               project=project)
         if not created:
             status = "duplicate"
         elif document.status == DocumentStatus.FAILED:
@@ -92,8 +104,10 @@ def import_paths(workspace, paths, wait=False, priority=0, out=None):
     return counts
 
 
-def handle(paths, workspace=None, wait=False, priority=0, stdout=None, **options):
+def handle(paths, workspace=None, project=None, wait=False, priority=0, stdout=None, **options):
     out = stdout or sys.stdout
-    counts = import_paths(pick_workspace(workspace), paths, wait=wait, priority=priority, out=out)
+    workspace = pick_workspace(workspace)
+    counts = import_paths(workspace, paths, wait=wait, priority=priority, out=out,
+                          project=pick_project(workspace, project))
     out.write("imported: " + ", ".join(f"{count} {status}" for status, count in sorted(counts.items())) + "\n")
     return counts

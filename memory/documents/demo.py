@@ -107,14 +107,14 @@ def demo_files():
     ]
 
 
-def load_demo_documents(workspace, owner=None):
+def load_demo_documents(workspace, owner=None, project=None):
     """Store the demo documents and enqueue their processing, a health check and a backup (after commit)."""
     documents = []
     present = set(workspace.documents.values_list("original_name", flat=True))
     for name, data in demo_files():
         if name in present:  # a DOCX's bytes carry its save time: the hash alone would not match
             continue
-        document, created = store_upload(workspace, io.BytesIO(data), name, uploaded_by=owner)
+        document, created = store_upload(workspace, io.BytesIO(data), name, uploaded_by=owner, project=project)
         if created:
             process_document.enqueue(document.pk)
             documents.append(document)

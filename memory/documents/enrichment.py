@@ -14,7 +14,6 @@ import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
-from memory.core.tenancy import Project
 from memory.graph.models import Entity
 from memory.graph.extraction import guess_type, normalize_name  # the graph's own keys, so names link up
 from .models import Chunk, Document, DocumentClassifier, DocumentLabel
@@ -81,8 +80,12 @@ def quality(document, text):
 
 
 def link_entities(document, entities):
-    """Put the people, organisations and places into the workspace's entity graph; return their ids."""
-    project = Project.objects.filter(workspace=document.workspace_id).order_by("pk").first()
+    """Put the people, organisations and places into the document's project graph; return their ids.
+
+    A document uploaded without a project links none: guessing one (say, the workspace's first)
+    would file them where nobody looks.
+    """
+    project = document.project
     if project is None:
         return []
     ids = []

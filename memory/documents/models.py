@@ -62,6 +62,10 @@ def document_upload_to(document, filename):
 
 class Document(models.Model):
     workspace = models.ForeignKey("memory.Workspace", on_delete=models.CASCADE, related_name="documents")
+    project = models.ForeignKey("memory.Project", on_delete=models.SET_NULL, null=True, blank=True,
+                                related_name="documents",
+                                help_text="The people, organisations and places found in the document join this "
+                                          "project's entity graph; without a project they are not linked.")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                     related_name="+")
     file = models.FileField(upload_to=document_upload_to, max_length=300, blank=True)

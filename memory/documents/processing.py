@@ -29,13 +29,16 @@ def human_size(size):
     return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
-def store_upload(workspace, stream, name, uploaded_by=None, priority=0):
+def store_upload(workspace, stream, name, uploaded_by=None, priority=0, project=None):
     """Store a file once per workspace; return (document, created).
 
     The same content uploaded again (same sha256 in the workspace) is linked to the existing
     document and not processed again. A file over MEMORY_DOCUMENTS_MAX_BYTES is recorded as
-    failed with the reason, without keeping its bytes.
+    failed with the reason, without keeping its bytes. `project` (of the same workspace) is where
+    the document's entities join the graph.
     """
+    if project is not None and project.workspace_id != workspace.pk:
+        raise ValueError("the project belongs to another workspace")
     digest, size, limit = hashlib.sha256(), 0, max_bytes()
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
         while block := stream.read(READ_BLOCK):
@@ -47,8 +50,8 @@ def store_upload(workspace, stream, name, uploaded_by=None, priority=0):
         existing = Document.objects.filter(workspace=workspace, sha256=sha256).first()
         if existing is not None:
             return existing, False
-        document = Document(workspace=workspace, uploaded_by=uploaded_by, original_name=name[:300], size=size,
-                            sha256=sha256, priority=priority)
+        document = Document(workspace=workspace, project=project, uploaded_by=uploaded_by, original_name=name[:300],
+                            size=size, sha256=sha256, priority=priority)
         if size > limit:
             document.status = DocumentStatus.FAILED
             document.error_message = f"the file is {human_size(size)}, over the {human_size(limit)} limit"

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from memory.core.tenancy import Workspace
+from memory.core.tenancy import Project, Workspace
 from . import rendering, validation
 from . import search as search_service
 from .models import Document, DocumentStatus, HealthCheck, ValidationStatus, ValidationTask
@@ -40,6 +40,7 @@ def document_list(request):
     return render(request, "memory/documents/list.html", {
         "documents": documents,
         "workspaces": Workspace.objects.visible_to(request.user),
+        "projects": Project.objects.editable_by(request.user).select_related("workspace").order_by("workspace__name", "name"),
         "health": HealthCheck.objects.first(),
         "pending_validation": validation.queue_for(request.user).count(),
     })
@@ -52,10 +53,16 @@ def upload(request):
     workspace = Workspace.objects.editable_by(request.user).filter(pk=request.POST.get("workspace")).first()
     if workspace is None:
         raise PermissionDenied("not a workspace you belong to")
+    project = None
+    if request.POST.get("project"):
+        project = Project.objects.filter(workspace=workspace, pk=request.POST["project"]).first() \
+            if request.POST["project"].isdigit() else None
+        if project is None:
+            return HttpResponseBadRequest("the project is not one of the workspace's")
     incoming = request.FILES.get("file")
     if incoming is None:
         return HttpResponseBadRequest("no file")
-    document, created = store_upload(workspace, incoming, incoming.name, uploaded_by=request.user)
+    document, created = store_upload(workspace, incoming, incoming.name, uploaded_by=request.user, project=project)
     if created and document.status == DocumentStatus.UPLOADED:
         with transaction.atomic():
             process_document.enqueue(document.pk)  # pushed to the workers after commit

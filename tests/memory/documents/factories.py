@@ -8,8 +8,8 @@ from memory.documents.processing import store_upload
 from tests.memory.factories import make_workspace
 
 
-def upload(workspace, data, name="file.bin", user=None, priority=0):
-    document, _ = store_upload(workspace, io.BytesIO(data), name, uploaded_by=user, priority=priority)
+def upload(workspace, data, name="file.bin", user=None, priority=0, project=None):
+    document, _ = store_upload(workspace, io.BytesIO(data), name, uploaded_by=user, priority=priority, project=project)
     return document
 
 

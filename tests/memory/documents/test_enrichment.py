@@ -19,10 +19,11 @@ PRAISE = "The new search cluster is fast and stable, customers praised the great
 
 def test_entities_sentiment_and_quality_are_found_and_entities_join_the_graph(work):
     workspace = make_workspace()
-    project = make_project(workspace)
+    make_project(workspace, slug="first")  # older than the document's project: not where entities go
+    project = make_project(workspace, slug="incidents")
     Entity.objects.create(workspace=workspace, project=project, name="Acme Corp", normalized_name="acme corp",
                           type="organization")
-    document = upload(workspace, INCIDENT.encode(), "incident.txt")
+    document = upload(workspace, INCIDENT.encode(), "incident.txt", project=project)
     process_document.enqueue(document.pk)
     work()
     document.refresh_from_db()
@@ -31,10 +32,29 @@ def test_entities_sentiment_and_quality_are_found_and_entities_join_the_graph(wo
     assert {("Alice Chen", "person"), ("Acme Corp", "organization"), ("Berlin", "place"),
             ("12 March 2025", "date")} <= names
     assert found["sentiment"] < 0 and 0 < found["quality"] <= 1
-    # The existing entity is reused, the new ones are added to the workspace's graph.
+    # The existing entity is reused, the new ones are added to the document's project graph.
     assert Entity.objects.filter(normalized_name="acme corp").count() == 1
-    assert set(Entity.objects.filter(pk__in=found["entity_ids"]).values_list("name", flat=True)) == {
-        "Alice Chen", "Acme Corp", "Berlin"}
+    linked = Entity.objects.filter(pk__in=found["entity_ids"])
+    assert set(linked.values_list("name", flat=True)) == {"Alice Chen", "Acme Corp", "Berlin"}
+    assert set(linked.values_list("project", flat=True)) == {project.pk}
+
+
+def test_a_document_without_a_project_links_no_entities(work):
+    workspace = make_workspace()
+    make_project(workspace)
+    document = upload(workspace, INCIDENT.encode(), "incident.txt")
+    process_document.enqueue(document.pk)
+    work()
+    document.refresh_from_db()
+    assert document.metadata["enrichment"]["entity_ids"] == []
+    assert {e["name"] for e in document.metadata["enrichment"]["entities"]} >= {"Alice Chen", "Berlin"}
+    assert not Entity.objects.exists()
+
+
+def test_a_project_of_another_workspace_is_refused():
+    other = make_project(make_workspace("other"))
+    with pytest.raises(ValueError, match="another workspace"):
+        upload(make_workspace(), b"text", "a.txt", project=other)
 
 
 def test_sentiment_is_positive_for_praise():

@@ -47,6 +47,28 @@ def test_an_upload_is_stored_processed_and_followed_live(client, member, work):
     assert again.status_code == 200 and again.json()["duplicate"] and again.json()["id"] == state["id"]
 
 
+def test_an_upload_names_its_project_of_the_same_workspace(client, member):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.memory.factories import make_project
+
+    workspace, _ = member
+    project, foreign = make_project(workspace), make_project(make_workspace("other"))
+    assert f'value="{project.pk}"' in client.get(reverse("documents:list")).content.decode()
+
+    def post(project_field, name):
+        return client.post(reverse("documents:upload"), {"workspace": workspace.pk, "project": project_field,
+                                                         "file": SimpleUploadedFile(name, name.encode())})
+
+    assert post(project.pk, "a.txt").status_code == 201
+    assert Document.objects.get(original_name="a.txt").project == project
+    for bad in (foreign.pk, "x", "99999"):
+        response = post(bad, "b.txt")
+        assert response.status_code == 400 and b"not one of the workspace" in response.content
+    assert not Document.objects.filter(original_name="b.txt").exists()
+    assert post("", "c.txt").status_code == 201 and Document.objects.get(original_name="c.txt").project is None
+
+
 def test_outsiders_cannot_upload_to_or_see_a_workspace(client, member):
     workspace, _ = member
     document = upload(workspace, b"a private note", "note.txt")
