@@ -6,6 +6,7 @@ from memory.insights import api as decisions
 from memory.graph import api as graph
 from memory.enrichment import api as topics
 from memory.core import api as memories
+from memory.posts import api as posts
 
 app_name = "memory_api"
 
@@ -18,4 +19,5 @@ urlpatterns = [
     path("sessions/<int:pk>/context", sessions.session_context, name="session-context"),
     path("sessions/<int:pk>/messages", sessions.post_message, name="session-messages"),
     path("decisions", decisions.create_decision, name="decisions"),
+    path("posts", posts.post_collection, name="posts"),
 ]

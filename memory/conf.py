@@ -37,6 +37,13 @@ class MemorySettings(AppSettings):
     DOCUMENTS_BACKUP_KEEP: int = 7
     DOCUMENTS_BACKUP_MAX_AGE_DAYS: int = 30
     DOCUMENTS_SEARCH_CACHE_SECONDS: int = 300
+    POSTS_TTL_DAYS: int = 30  # a post expires this long after it was published; 0 = never
+    POSTS_TAGGER: str = "local"  # local (YAKE keyphrases) or llm (the MEMORY_LLM_* OpenAI-compatible chat)
+    POSTS_MAX_TAGS: int = 8
+    POSTS_TAG_CACHE_SIZE: int = 10_000  # entries of each worker's TTL-LRU cache of tagged (post, text hash)
+    POSTS_TAG_CACHE_TTL_SECONDS: int = 24 * 3600
+    POSTS_TAG_DEDUP_TTL_SECONDS: int = 24 * 3600  # the Redis dedup key per (post, text hash)
+    POSTS_CLEANUP_BATCH_SIZE: int = 500
 
 
 memory_settings = MemorySettings()

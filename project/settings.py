@@ -288,6 +288,16 @@ MEMORY_LLM_MODEL = env_str("MEMORY_LLM_MODEL", MemorySettings.LLM_MODEL)
 MEMORY_LLM_API_KEY = env_str("MEMORY_LLM_API_KEY", MemorySettings.LLM_API_KEY)
 MEMORY_LLM_TIMEOUT_SECONDS = env_float("MEMORY_LLM_TIMEOUT_SECONDS", MemorySettings.LLM_TIMEOUT_SECONDS, minimum=0.1)
 
+# --- posts (memory/posts/) ------------------------------------------------------------------
+
+MEMORY_POSTS_TTL_DAYS = env_int("MEMORY_POSTS_TTL_DAYS", MemorySettings.POSTS_TTL_DAYS, minimum=0)
+MEMORY_POSTS_TAGGER = env_str("MEMORY_POSTS_TAGGER", MemorySettings.POSTS_TAGGER)
+MEMORY_POSTS_MAX_TAGS = env_int("MEMORY_POSTS_MAX_TAGS", MemorySettings.POSTS_MAX_TAGS, minimum=1)
+MEMORY_POSTS_TAG_CACHE_SIZE = env_int("MEMORY_POSTS_TAG_CACHE_SIZE", MemorySettings.POSTS_TAG_CACHE_SIZE, minimum=1)
+MEMORY_POSTS_TAG_CACHE_TTL_SECONDS = env_int("MEMORY_POSTS_TAG_CACHE_TTL_SECONDS", MemorySettings.POSTS_TAG_CACHE_TTL_SECONDS, minimum=1)
+MEMORY_POSTS_TAG_DEDUP_TTL_SECONDS = env_int("MEMORY_POSTS_TAG_DEDUP_TTL_SECONDS", MemorySettings.POSTS_TAG_DEDUP_TTL_SECONDS, minimum=1)
+MEMORY_POSTS_CLEANUP_BATCH_SIZE = env_int("MEMORY_POSTS_CLEANUP_BATCH_SIZE", MemorySettings.POSTS_CLEANUP_BATCH_SIZE, minimum=1)
+
 # --- documents (memory/documents/) ----------------------------------------------------------
 
 MEDIA_ROOT = Path(env_str("ENGRAM_MEDIA_ROOT", str(VAR_DIR / "media"))).resolve()
