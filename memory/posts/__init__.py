@@ -1,2 +1,1 @@
-"""Posts: channel posts through intake, tagging (tags are substrings of the text), persistence, enrichment,
-indexing and expiry."""
+"""Posts: channel posts tagged, persisted, enriched from their links, indexed and expired."""
