@@ -5,6 +5,7 @@ import time
 from django.utils import timezone
 
 from . import events, metrics
+from .fetch import FetchRefused, fetch_page
 from .models import Post, PostEnrichment
 
 # The preview and the index read the start of a page; a whole book stays out of the row.
@@ -13,8 +14,6 @@ MAX_PAGE_TEXT_CHARS = 20_000
 
 def crawl(url):
     """One page as stored in the crawl row: its text and title, or the reason it was refused."""
-    from .fetch import FetchRefused, fetch_page  # noqa: PLC0415 - TEMPORARY until the postsio merge
-
     try:
         page = fetch_page(url)
     except FetchRefused as exc:
