@@ -46,5 +46,5 @@ def index_post(post_id):
       unique_key="posts:cleanup")
 def cleanup_expired_posts(context):
     """Delete expired posts in batches; a killed run resumes at its checkpoint."""
-    deleted = cleanup.cleanup_expired_posts(on_batch=lambda done: context.report_progress(done, 0, f"{done} deleted"))
+    deleted = cleanup.cleanup_expired_posts(on_batch=lambda done: context.report_progress(done, done, f"{done} deleted"))
     return {"deleted": deleted}
