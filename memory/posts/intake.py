@@ -106,13 +106,13 @@ def parse_post(workspace, item):
                 post = Post.objects.create(
                     workspace=workspace, source=item.source, external_id=item.external_id, channel=item.channel,
                     text=item.text, text_hash=digest, links=item.links,
-                    published_at=published_at, expires_at=expiry(published_at))
+                    published_at=published_at, expires_at=expiry(published_at),
+                    events=[Post.event_entry("posts.parsed", source=item.source)])
         except IntegrityError:
             post = Post.objects.select_for_update().get(
                 workspace=workspace, source=item.source, external_id=item.external_id)
         else:
             outcome = "created"
-            post.record_event("posts.parsed", stage=Post.Stage.PARSED, source=item.source)
             events.publish_post(post, "posts.parsed", outcome=outcome)
             tag_post.enqueue(post.pk)
             return outcome, post

@@ -77,9 +77,13 @@ class Post(models.Model):
     def __str__(self):
         return f"{self.channel or self.source} #{self.external_id}"
 
+    @staticmethod
+    def event_entry(event, **data):
+        return {"event": event, "at": timezone.now().isoformat(), **data}
+
     def record_event(self, event, stage=None, **data):
         """Append a stage event to the post (in SQL: concurrent stages never lose one) and move its stage."""
-        entry = {"event": event, "at": timezone.now().isoformat(), **data}
+        entry = self.event_entry(event, **data)
         changes = {"events": Func(models.F("events"), Value(json.dumps([entry])), template="%(expressions)s::jsonb",
                                   arg_joiner=" || ", output_field=models.JSONField()),
                    "updated_at": timezone.now()}
