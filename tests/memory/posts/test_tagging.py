@@ -105,3 +105,19 @@ def test_persist_tags_writes_a_row_once_and_rewrites_it_only_when_the_hash_chang
     assert value(metrics.TAGS_PERSIST_CONFLICTS) == conflicts + 2
     assert list(Post.objects.tagged_with("ACME  corp")) == [post]
     assert persistence.persist_tags({**event, "post_id": post.pk + 1000}) == "missing"
+
+
+def test_the_llm_tagger_keeps_only_verbatim_tags(settings):
+    from tests.memory.providers.test_openai_chat import ChatServer
+
+    server = ChatServer()
+    try:
+        settings.MEMORY_LLM_URL, settings.MEMORY_LLM_MODEL, settings.MEMORY_LLM_PROVIDER = server.url, "m", "openai"
+        server.answer({"tags": ["acme corp", "Oracle Database", "billing", 7]})
+        result = tagging.tag_text("Acme Corp moves billing to PostgreSQL", tagger="llm")
+        assert result.tags == ["Acme Corp", "billing"] and result.dropped == 2
+        [request] = server.requests
+        assert "verbatim" in request["body"]["messages"][0]["content"]
+        assert "Acme Corp moves billing" in request["body"]["messages"][1]["content"]
+    finally:
+        server.close()
