@@ -1,5 +1,6 @@
 """persist_tags: one UPSERT per event that rewrites the tags row only when its tags_hash changed."""
 
+import json
 import time
 
 from django.db import connection
@@ -21,8 +22,6 @@ RETURNING (xmax = 0) AS inserted
 
 def persist_tags(event):
     """UPSERT the tags of a `posts.tagged` event; return created, updated, unchanged or missing."""
-    import json  # noqa: PLC0415
-
     started = time.perf_counter()
     post_id, tags, digest = int(event["post_id"]), list(event["tags"]), str(event["tags_hash"])
     if not Post.objects.filter(pk=post_id).exists():

@@ -13,15 +13,14 @@ POSTS_SHOWN = 100
 def highlighted(text, tags):
     """text as [(segment, is_tag)]: every occurrence of a tag (as written) marked, longest tags first."""
     spans = []
-    folded = text
     for tag in sorted(tags, key=len, reverse=True):
         written = as_written(tag, text)
-        start = folded.find(written) if written else -1
+        start = text.find(written) if written else -1
         while start != -1:
             end = start + len(written)
             if not any(start < other_end and other_start < end for other_start, other_end in spans):
                 spans.append((start, end))
-            start = folded.find(written, end)
+            start = text.find(written, end)
     segments, position = [], 0
     for start, end in sorted(spans):
         if start > position:

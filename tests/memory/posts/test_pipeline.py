@@ -1,10 +1,8 @@
 """A post through the whole pipeline on real workers: tagged, persisted, enriched, indexed, searchable, expired."""
 
 import datetime as dt
-import json
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from jobs.metrics import exposition
