@@ -7,3 +7,4 @@ from memory.insights import admin as insights_admin  # noqa: F401
 from memory.sessions import admin as sessions_admin  # noqa: F401
 from memory.documents import admin as documents_admin  # noqa: F401
 from memory.chats import admin as chats_admin  # noqa: F401
+from memory.posts import admin as posts_admin  # noqa: F401

@@ -6,6 +6,7 @@ from memory.insights import api as decisions
 from memory.graph import api as graph
 from memory.enrichment import api as topics
 from memory.core import api as memories
+from memory.posts import api as posts
 
 app_name = "memory_api"
 
@@ -19,4 +20,5 @@ urlpatterns = [
     path("sessions/<int:pk>/messages", sessions.post_message, name="session-messages"),
     path("decisions", decisions.create_decision, name="decisions"),
     path("openapi.json", memories.openapi_schema, name="openapi"),
+    path("posts", posts.post_collection, name="posts"),
 ]

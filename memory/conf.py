@@ -39,6 +39,29 @@ class MemorySettings(AppSettings):
     DOCUMENTS_BACKUP_KEEP: int = 7
     DOCUMENTS_BACKUP_MAX_AGE_DAYS: int = 30
     DOCUMENTS_SEARCH_CACHE_SECONDS: int = 300
+    POSTS_TTL_DAYS: int = 30  # a post expires this long after it was published; 0 = never
+    POSTS_TAGGER: str = "local"  # local (YAKE keyphrases) or llm (the MEMORY_LLM_* OpenAI-compatible chat)
+    POSTS_MAX_TAGS: int = 8
+    POSTS_TAG_CACHE_SIZE: int = 10_000  # entries of each worker's TTL-LRU cache of tagged (post, text hash)
+    POSTS_TAG_CACHE_TTL_SECONDS: int = 24 * 3600
+    POSTS_TAG_DEDUP_TTL_SECONDS: int = 24 * 3600  # the Redis dedup key per (post, text hash)
+    POSTS_CLEANUP_BATCH_SIZE: int = 500
+    # posts (memory/posts/): fetching linked pages, and the posts.parsed stream's consumer group
+    POSTS_FETCH_ALLOW_PRIVATE: bool = False  # True lets links reach private/loopback addresses (tests)
+    POSTS_FETCH_ALLOWED_NETWORKS: tuple = ()  # CIDRs reachable even when private ones are not
+    POSTS_FETCH_CONNECT_TIMEOUT_SECONDS: float = 5.0
+    POSTS_FETCH_READ_TIMEOUT_SECONDS: float = 10.0
+    POSTS_FETCH_TOTAL_TIMEOUT_SECONDS: float = 30.0  # the whole call: redirects, robots.txt and body
+    POSTS_FETCH_MAX_BYTES: int = 2 * 1024 * 1024
+    POSTS_FETCH_MAX_REDIRECTS: int = 5
+    POSTS_FETCH_USER_AGENT: str = "EngramBot/0.1 (+posts enrichment)"
+    POSTS_STREAM_NAME: str = "posts.parsed"
+    POSTS_STREAM_GROUP: str = "posts"
+    POSTS_STREAM_CLAIM_IDLE_MS: int = 60_000  # a pending entry idle this long is taken from its consumer
+    POSTS_STREAM_BATCH: int = 100
+    POSTS_STREAM_BLOCK_MS: int = 2_000  # below the Redis client's 10 s socket timeout
+    POSTS_STREAM_MAX_ATTEMPTS: int = 5  # handler failures before an entry goes to <stream>.dead
+    POSTS_STREAM_MAXLEN: int = 1_000_000  # publish() trims the stream to about this many entries
 
 
 memory_settings = MemorySettings()

@@ -8,6 +8,7 @@ from memory.core.tokens import ApiToken
 from memory.enrichment.topics import Topic
 from memory.chats.models import *  # noqa: F401,F403  (Chat, Message, Atom, AnalysisRun, ...)
 from memory.documents.models import *  # noqa: F401,F403  (Document, Chunk, ValidationTask, ...)
+from memory.posts.models import *  # noqa: F401,F403  (posts: Post, PostEnrichment, PostCleanupCheckpoint)
 
 __all__ = [
     "Anomaly", "ApiToken", "Decision", "EMBEDDING_DIMENSIONS", "Entity", "EntityMerge", "Layer", "Memory", "Membership",

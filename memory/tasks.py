@@ -41,3 +41,4 @@ __all__ = [
     "update_graph_batch",
 ]
 from memory.documents.tasks import *  # noqa: F401,F403  (documents: process_document, chunk_document, ...)
+from memory.posts.tasks import *  # noqa: F401,F403  (posts: tag_post, persist_tags, enrich_post, ...)

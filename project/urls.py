@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("memory.urls")),
     path("", include("memory.chats.urls")),
     path("", include("memory.documents.urls")),
+    path("", include("memory.posts.urls")),
     path("api/", include("memory.api_urls")),
     path("admin/rq/", include(gated_rq_urls())),
     path("admin/", admin.site.urls),

@@ -11,6 +11,8 @@ from django.http import HttpResponseForbidden, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from memory.posts.intake import telegram_post
+
 from .models import TelegramBot
 from .services.webhook import save_telegram_message
 from .telegram import InvalidTelegramData
@@ -37,6 +39,7 @@ def telegram_webhook(request, path_secret):
         return JsonResponse({"ok": False, "error": f"invalid JSON: {exc}"}, status=400)
     try:
         outcome, message_id = save_telegram_message(bot, update)
+        telegram_post(bot.workspace, update)  # a channel post also enters the posts pipeline
     except InvalidTelegramData as exc:
         return JsonResponse({"ok": False, "error": str(exc)}, status=400)
     return JsonResponse({"ok": True, "outcome": outcome, "message_id": message_id})

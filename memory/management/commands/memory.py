@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand
 
 from memory.chats.commands import add_import_telegram, add_telegram_webhook
 from memory.documents import cli as documents_cli
+from memory.posts.consumer import add_posts_consumer
 
 
 def add_import_documents(subparsers):
@@ -14,13 +15,14 @@ def add_import_documents(subparsers):
 
 
 class Command(BaseCommand):
-    help = "Memory domain commands: import_telegram, telegram_webhook, import_documents."
+    help = "Memory domain commands: import_telegram, telegram_webhook, import_documents, posts_consumer."
 
     def add_arguments(self, parser):
         subparsers = parser.add_subparsers(dest="subcommand", required=True)
         add_import_telegram(subparsers)
         add_telegram_webhook(subparsers)
         add_import_documents(subparsers)
+        add_posts_consumer(subparsers)
 
     def handle(self, *args, **options):
         options["handler"](self, options)

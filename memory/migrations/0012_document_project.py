@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('memory', '0012_chats_more'),
+        ('memory', '0011_chats_more'),
     ]
 
     operations = [

@@ -1,0 +1,1 @@
+"""Posts: channel posts tagged, persisted, enriched from their links, indexed and expired."""

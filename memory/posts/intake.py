@@ -1,0 +1,170 @@
+"""The one door every post goes through: validate, store idempotently on (workspace, source, external id),
+record `posts.parsed`, and queue tagging after the commit."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from memory.conf import memory_settings
+
+from . import events
+from .models import Post, text_hash
+
+MAX_TEXT_CHARS = 20_000
+MAX_LINKS = 20
+MAX_LINK_CHARS = 2_000
+URL = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
+
+
+class InvalidPost(ValueError):
+    """A post that cannot be stored; the message says why."""
+
+
+@dataclass
+class PostInput:
+    source: str
+    external_id: str
+    text: str
+    channel: str = ""
+    links: list = field(default_factory=list)
+    published_at: dt.datetime | None = None
+
+
+def links_in(text):
+    """The http(s) URLs written in text, in order, without trailing punctuation, each once."""
+    found = []
+    for match in URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?")
+        if url not in found:
+            found.append(url)
+    return found
+
+
+def validated(data, source):
+    """A PostInput from a JSON object ({external_id, text, channel?, links?, published_at?}), or InvalidPost."""
+    if not isinstance(data, dict):
+        raise InvalidPost("a post must be a JSON object")
+    external_id = data.get("external_id")
+    if isinstance(external_id, int) and not isinstance(external_id, bool):
+        external_id = str(external_id)
+    if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > 200:
+        raise InvalidPost("external_id must be a non-empty string (or integer) of at most 200 characters")
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise InvalidPost("text must be a non-empty string")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InvalidPost(f"text is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
+    if "\x00" in text:
+        raise InvalidPost("text must not contain NUL characters")
+    channel = data.get("channel", "")
+    if not isinstance(channel, str) or len(channel) > 255:
+        raise InvalidPost("channel must be a string of at most 255 characters")
+    links = data.get("links")
+    if links is None:
+        links = links_in(text)
+    elif not isinstance(links, list) or not all(isinstance(link, str) and URL.fullmatch(link) for link in links):
+        raise InvalidPost("links must be a list of http(s) URLs")
+    if len(links) > MAX_LINKS or any(len(link) > MAX_LINK_CHARS for link in links):
+        raise InvalidPost(f"at most {MAX_LINKS} links of at most {MAX_LINK_CHARS} characters")
+    published_at = data.get("published_at")
+    if published_at is not None:
+        try:
+            published_at = dt.datetime.fromisoformat(published_at)
+        except (TypeError, ValueError):
+            raise InvalidPost("published_at must be an ISO 8601 date-time") from None
+        if timezone.is_naive(published_at):
+            published_at = published_at.replace(tzinfo=dt.UTC)
+    return PostInput(source=source, external_id=external_id.strip(), text=text, channel=channel.strip(),
+                     links=list(dict.fromkeys(links)), published_at=published_at)
+
+
+def expiry(published_at):
+    days = memory_settings.POSTS_TTL_DAYS
+    return published_at + dt.timedelta(days=days) if days else None
+
+
+def parse_post(workspace, item):
+    """Store one PostInput for workspace; return (outcome, post) with outcome created, updated or duplicate.
+
+    A redelivery (same source and external id, same text) is a duplicate and queues nothing; an edit
+    (changed text) rewrites the post, goes back to `parsed` and is tagged again. Must run inside a
+    transaction: tagging is queued when it commits.
+    """
+    from .tasks import tag_post  # noqa: PLC0415 - the tasks import the services
+
+    published_at = item.published_at or timezone.now()
+    digest = text_hash(item.text)
+    post = (Post.objects.select_for_update()
+            .filter(workspace=workspace, source=item.source, external_id=item.external_id).first())
+    if post is None:
+        try:
+            # A savepoint: a concurrent delivery of the same post may insert it first.
+            with transaction.atomic():
+                post = Post.objects.create(
+                    workspace=workspace, source=item.source, external_id=item.external_id, channel=item.channel,
+                    text=item.text, text_hash=digest, links=item.links,
+                    published_at=published_at, expires_at=expiry(published_at),
+                    events=[Post.event_entry("posts.parsed", source=item.source)])
+        except IntegrityError:
+            post = Post.objects.select_for_update().get(
+                workspace=workspace, source=item.source, external_id=item.external_id)
+        else:
+            outcome = "created"
+            events.publish_post(post, "posts.parsed", outcome=outcome)
+            tag_post.enqueue(post.pk)
+            return outcome, post
+    if post.text_hash == digest:
+        return "duplicate", post
+    post.text, post.text_hash, post.links = item.text, digest, item.links
+    post.channel = item.channel or post.channel
+    post.save(update_fields=["text", "text_hash", "links", "channel", "updated_at"])
+    post.record_event("posts.parsed", stage=Post.Stage.PARSED, source=item.source, edit=True)
+    events.publish_post(post, "posts.parsed", outcome="updated")
+    tag_post.enqueue(post.pk)
+    return "updated", post
+
+
+def parse_batch(workspace, raw_items, source):
+    """Validate every item first, then store them all in one transaction; return [(outcome, post)].
+
+    Raises InvalidPost with {index: reason} of every bad item: nothing is stored then.
+    """
+    items, errors = [], {}
+    for index, raw in enumerate(raw_items):
+        try:
+            items.append(validated(raw, source))
+        except InvalidPost as exc:
+            errors[str(index)] = [str(exc)]
+    if errors:
+        raise InvalidPost(errors)
+    with transaction.atomic():
+        return [parse_post(workspace, item) for item in items]
+
+
+def from_telegram_update(update):
+    """A PostInput from a Bot API `channel_post`/`edited_channel_post` update, or None for other updates."""
+    kind = "channel_post" if "channel_post" in update else "edited_channel_post" if "edited_channel_post" in update else None
+    if kind is None or not isinstance(update[kind], dict):
+        return None
+    message = update[kind]
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    text = message.get("text") or message.get("caption") or ""
+    if not isinstance(text, str) or not text.strip() or "id" not in chat or "message_id" not in message:
+        return None
+    published = message.get("date")
+    return PostInput(
+        source=Post.Source.TELEGRAM, external_id=f"{chat['id']}:{message['message_id']}", text=text[:MAX_TEXT_CHARS],
+        channel=str(chat.get("username") or chat.get("title") or chat["id"])[:255], links=links_in(text)[:MAX_LINKS],
+        published_at=dt.datetime.fromtimestamp(published, tz=dt.UTC) if isinstance(published, int) else None)
+
+
+def telegram_post(workspace, update):
+    """Hand a webhook update to parse_post if it is a channel post with text; return the outcome or None."""
+    item = from_telegram_update(update)
+    if item is None:
+        return None
+    with transaction.atomic():
+        return parse_post(workspace, item)[0]
