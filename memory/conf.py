@@ -55,6 +55,7 @@ class MemorySettings(AppSettings):
     POSTS_FETCH_MAX_BYTES: int = 2 * 1024 * 1024
     POSTS_FETCH_MAX_REDIRECTS: int = 5
     POSTS_FETCH_USER_AGENT: str = "EngramBot/0.1 (+posts enrichment)"
+    POSTS_FETCH_CA_BUNDLE: str = ""  # a PEM file of CAs to trust instead of the default ones
     POSTS_STREAM_NAME: str = "posts.parsed"
     POSTS_STREAM_GROUP: str = "posts"
     POSTS_STREAM_CLAIM_IDLE_MS: int = 60_000  # a pending entry idle this long is taken from its consumer

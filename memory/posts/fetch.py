@@ -11,21 +11,21 @@ import codecs
 import ipaddress
 import logging
 import socket
+import ssl
 import time
 from dataclasses import dataclass
-from urllib.robotparser import RobotFileParser
 
 import httpx
 from django.core.exceptions import ImproperlyConfigured
 
 from memory.conf import memory_settings
+from memory.posts.robots import RobotsRules
 
 logger = logging.getLogger(__name__)
 
 ALLOWED_TYPES = frozenset({"text/html", "text/plain", "application/xhtml+xml"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 ROBOTS_MAX_BYTES = 512 * 1024  # RFC 9309: a crawler reads at least 500 KiB of robots.txt
-AGENT_TOKEN = "EngramBot"  # the name robots.txt rules address
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -59,6 +59,7 @@ class Limits:
     allow_private: bool
     allowed_networks: tuple
     user_agent: str
+    ca_bundle: str
 
     @classmethod
     def from_settings(cls, allow_private=None):
@@ -77,6 +78,7 @@ class Limits:
                                else allow_private),
             allowed_networks=networks,
             user_agent=memory_settings.POSTS_FETCH_USER_AGENT,
+            ca_bundle=memory_settings.POSTS_FETCH_CA_BUNDLE,
         )
 
 
@@ -103,7 +105,8 @@ class PageFetcher:
         self.robots = {}
         # Our own redirect loop (every hop checked), no cookies kept, no proxy from the environment:
         # the connection must go to the address we checked.
-        self.client = httpx.Client(follow_redirects=False, trust_env=False, headers={
+        verify = ssl.create_default_context(cafile=limits.ca_bundle) if limits.ca_bundle else True
+        self.client = httpx.Client(follow_redirects=False, trust_env=False, verify=verify, headers={
             "User-Agent": limits.user_agent,
             "Accept": "text/html,application/xhtml+xml,text/plain;q=0.9",
             # Ask for the body as is: a compressed body could expand far past the size cap in one read.
@@ -162,29 +165,35 @@ class PageFetcher:
         return url.copy_with(username=None, password=None, fragment=None)
 
     def send(self, url):
-        """Send a GET to the checked address of the URL's host; the response is left open to stream."""
-        address = self.checked_address(url)
-        remaining = self.deadline - time.monotonic()
-        if remaining <= 0:
-            raise FetchRefused("timeout", "call deadline")
-        timeout = httpx.Timeout(min(self.limits.read_seconds, remaining),
-                                connect=min(self.limits.connect_seconds, remaining))
+        """GET the URL from the first of its host's checked addresses that answers (left open to stream)."""
+        addresses = self.checked_addresses(url)
         host = url.raw_host.decode("ascii")
-        request = self.client.build_request(
-            "GET", url.copy_with(host=address), timeout=timeout,
-            headers={"Host": url.netloc.decode("ascii")},
-            # TLS must verify the certificate against the name, not the address we connect to.
-            extensions={"sni_hostname": host} if url.scheme == "https" else None,
-        )
-        try:
-            return self.client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise FetchRefused("timeout", str(url)) from exc
-        except httpx.HTTPError as exc:
-            raise FetchRefused("connection", f"{url}: {exc}") from exc
+        for position, address in enumerate(addresses):
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise FetchRefused("timeout", "call deadline")
+            timeout = httpx.Timeout(min(self.limits.read_seconds, remaining),
+                                    connect=min(self.limits.connect_seconds, remaining))
+            request = self.client.build_request(
+                "GET", url.copy_with(host=address), timeout=timeout,
+                headers={"Host": url.netloc.decode("ascii")},
+                # TLS verifies the certificate against the link's name, not the address we dial.
+                extensions={"sni_hostname": host} if url.scheme == "https" else None,
+            )
+            try:
+                return self.client.send(request, stream=True)
+            except httpx.ConnectError as exc:
+                # Refused or unreachable (an IPv6 answer on an IPv4-only network): try the next one.
+                if position == len(addresses) - 1:
+                    raise FetchRefused("connection", f"{url}: {exc}") from exc
+            except httpx.TimeoutException as exc:
+                raise FetchRefused("timeout", str(url)) from exc
+            except httpx.HTTPError as exc:
+                raise FetchRefused("connection", f"{url}: {exc}") from exc
+        raise AssertionError("checked_addresses returns at least one address")
 
-    def checked_address(self, url):
-        """The first address of the URL's host, after checking that every one of them is allowed."""
+    def checked_addresses(self, url):
+        """The addresses the URL's host resolves to, once every one of them is known to be allowed."""
         port = url.port or DEFAULT_PORTS[url.scheme]
         host = url.raw_host.decode("ascii")
         try:
@@ -192,13 +201,13 @@ class PageFetcher:
         except (OSError, UnicodeError) as exc:
             raise FetchRefused("dns", host) from exc
         addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+        if not addresses:
+            raise FetchRefused("dns", host)
         # Every answer is checked: a name resolving to one public and one internal address is refused.
         for ip in addresses:
             if not self.allowed(ip):
                 raise FetchRefused("private_address", f"{host} -> {ip}")
-        if not addresses:
-            raise FetchRefused("dns", host)
-        return str(addresses[0])
+        return [str(ip) for ip in addresses]
 
     def allowed(self, ip):
         if self.limits.allow_private or is_public_address(ip):
@@ -235,33 +244,30 @@ class PageFetcher:
         key = (url.scheme, url.raw_host, url.port)
         if key not in self.robots:
             self.robots[key] = self.load_robots(origin.join("/robots.txt"))
-        parser = self.robots[key]
-        if not parser.can_fetch(AGENT_TOKEN, str(url)):
+        if not self.robots[key].allows(url.raw_path.decode("ascii")):
             raise FetchRefused("robots", str(url))
 
     def load_robots(self, robots_url):
         """The origin's rules, read the way RFC 9309 says: 4xx allows all, 5xx or unreachable none."""
-        parser = RobotFileParser()
         try:
             response, _ = self.follow(robots_url, check_robots=False)
         except FetchRefused as exc:
             if exc.reason == "redirects":  # "MAY assume that the robots.txt file is unavailable"
-                parser.parse([])
-                return parser
+                return RobotsRules()
             raise  # unreachable (timeout, connection) means disallowed: the page is not fetched
         try:
             status = response.status_code
             if 400 <= status < 500:
-                parser.parse([])
-            elif 200 <= status < 300:
-                _, charset = content_type_of(response)
-                body = self.read(response, ROBOTS_MAX_BYTES, truncate=True)
-                parser.parse(decode(body, charset or "utf-8").splitlines())
-            else:
+                return RobotsRules()
+            if not 200 <= status < 300:
                 raise FetchRefused("robots", f"robots.txt answered {status}")
+            _, charset = content_type_of(response)
+            body = self.read(response, ROBOTS_MAX_BYTES, truncate=True)
         finally:
             response.close()
-        return parser
+        # The product token robots.txt groups name: "EngramBot" of "EngramBot/0.1 (+...)".
+        token = (self.limits.user_agent.split("/")[0].split() or ["*"])[0]
+        return RobotsRules.parse(decode(body, charset or "utf-8"), token)
 
 
 def content_type_of(response):

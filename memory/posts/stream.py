@@ -20,6 +20,7 @@ from memory.conf import memory_settings
 logger = logging.getLogger(__name__)
 
 DEAD_SUFFIX = ".dead"
+DEAD_FIELDS = ("dead_entry_id", "dead_group", "dead_deliveries")  # what bury() adds to an entry
 
 
 def publish(redis, fields, *, stream=None, maxlen=None):
@@ -91,7 +92,8 @@ class StreamConsumer:
         backoff = 0.1
         while not stop_event.is_set():
             try:
-                self.run_once(block_ms=self.block_ms)
+                # Never a zero block here: an idle loop would spin on Redis.
+                self.run_once(block_ms=self.block_ms or memory_settings.POSTS_STREAM_BLOCK_MS)
                 backoff = 0.1
             except (RedisConnectionError, RedisTimeoutError) as exc:
                 logger.warning("posts stream %s: Redis unavailable (%s); retrying in %.1fs",
@@ -162,6 +164,10 @@ class StreamConsumer:
         for entry_id, fields in entries:
             try:
                 self.handler(text(entry_id), decode_fields(fields))
+            except (RedisConnectionError, RedisTimeoutError):
+                # Redis itself is down (the handler enqueues through it): no use trying the rest of
+                # the batch, and no reason to count it against the entry. run() waits it out.
+                raise
             except Exception:  # noqa: BLE001 - any failure leaves the entry pending for a retry
                 logger.exception("posts stream %s: handling %s failed; it stays pending",
                                  self.stream, text(entry_id))
@@ -181,3 +187,19 @@ class StreamConsumer:
         pipe.execute()
         logger.error("posts stream %s: %s failed %d times; moved to %s",
                      self.stream, text(entry_id), deliveries - 1, self.dead_stream)
+
+
+def requeue_dead(redis, *, stream=None, count=100):
+    """Move up to `count` dead-lettered entries back to the stream (after a fix); return how many."""
+    stream = stream or memory_settings.POSTS_STREAM_NAME
+    dead_stream = stream + DEAD_SUFFIX
+    moved = 0
+    for entry_id, fields in redis.xrange(dead_stream, count=count):
+        fields = decode_fields(fields)
+        original = {key: value for key, value in fields.items() if key not in DEAD_FIELDS} or fields
+        pipe = redis.pipeline(transaction=True)
+        pipe.xadd(stream, original)
+        pipe.xdel(dead_stream, entry_id)
+        pipe.execute()
+        moved += 1
+    return moved

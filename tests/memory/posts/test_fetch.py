@@ -1,5 +1,6 @@
 """Fetching a post's linked pages: a local HTTP server plays every kind of hostile or broken site."""
 
+import ipaddress
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,6 +15,7 @@ from memory.posts.fetch import (
     extract_main_text,
     extract_title_and_text,
     fetch_page,
+    is_public_address,
     plain_html_to_text,
 )
 
@@ -258,6 +260,18 @@ def test_a_redirect_to_a_private_address_is_refused_when_not_allowed(site, setti
     assert refused(f"{base}/article") == "private_address"
 
 
+@pytest.mark.parametrize("address, public", [
+    ("93.184.215.14", True), ("2606:4700::1111", True),
+    ("127.0.0.1", False), ("10.1.2.3", False), ("172.16.0.1", False), ("192.168.1.1", False),
+    ("169.254.169.254", False), ("100.64.0.1", False), ("0.0.0.0", False), ("224.0.0.1", False),
+    ("255.255.255.255", False), ("192.0.2.1", False), ("::1", False), ("fe80::1", False),
+    ("fd00::1", False), ("2001:db8::1", False), ("::ffff:127.0.0.1", False), ("::ffff:10.0.0.1", False),
+    ("::ffff:93.184.215.14", True), ("ff02::1", False),
+])
+def test_only_public_internet_addresses_count_as_public(address, public):
+    assert is_public_address(ipaddress.ip_address(address)) is public
+
+
 def test_other_schemes_and_broken_urls_are_refused(site):
     base, _ = site
     assert refused("file:///etc/passwd") == "url"
@@ -312,3 +326,58 @@ def test_the_extractor_never_raises_on_arbitrary_input(body, content_type, chars
     title, text = extract_title_and_text(body, content_type, charset=charset)
     assert isinstance(title, str) and isinstance(text, str)
     assert "\x00" not in text and "\n\n" not in text
+
+
+@pytest.fixture
+def tls_site(tmp_path, settings):
+    """An HTTPS server on 127.0.0.1 with a certificate for "localhost" only, trusted through the setting."""
+    import datetime
+    import ssl
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1)).not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+
+    hosts = []
+
+    class Handler(Site):
+        seen = []
+        routes = {"/article": lambda h: (hosts.append(h.headers["Host"]), h.reply(200, "text/html", ARTICLE.encode()))}
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    names = []
+    context.sni_callback = lambda sock, server_name, ctx: names.append(server_name)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    settings.MEMORY_POSTS_FETCH_ALLOW_PRIVATE = True
+    settings.MEMORY_POSTS_FETCH_CA_BUNDLE = str(tmp_path / "cert.pem")
+    yield server.server_address[1], names, hosts
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_goes_to_the_checked_address_with_the_link_s_name_for_tls_and_host(tls_site):
+    port, names, hosts = tls_site
+    page = fetch_page(f"https://localhost:{port}/article")
+    assert page.title == "Quiet harbour reopens after storm"
+    assert set(names) == {"localhost"}  # SNI carries the name although we connect to the address
+    assert hosts == [f"localhost:{port}"]
+    # The certificate is checked against the name: by address it is not valid.
+    assert refused(f"https://127.0.0.1:{port}/article") == "connection"

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from jobs.queues import get_redis
-from memory.posts.stream import StreamConsumer, publish
+from memory.posts.stream import StreamConsumer, publish, requeue_dead
 
 STREAM = "posts.parsed"
 
@@ -112,9 +112,9 @@ def test_a_dead_consumer_s_entries_are_claimed_by_another_after_the_idle_time(re
     assert pending(redis) == 4
 
     seen = []
-    survivor = consumer(redis, lambda entry_id, fields: seen.append(entry_id), name="alive", claim_idle_ms=100)
+    survivor = consumer(redis, lambda entry_id, fields: seen.append(entry_id), name="alive", claim_idle_ms=1000)
     assert survivor.run_once() == 0  # not idle long enough yet: the dead one might still be working
-    time.sleep(0.15)
+    time.sleep(1.05)
     assert survivor.run_once() == 4
     assert seen == ids
     assert pending(redis) == 0
@@ -198,3 +198,39 @@ def test_a_redis_restart_mid_run_loses_no_entry(redis, services):
     assert handled.count(interrupted) == 2
     assert all(handled.count(entry) == 1 for entry in before + after)
     assert redis.xlen(STREAM + ".dead") == 0
+
+
+def test_dead_entries_can_be_requeued_once_the_cause_is_fixed(redis):
+    publish(redis, {"external_id": "poison"})
+    broken = True
+    handled = []
+
+    def handler(entry_id, fields):
+        if broken:
+            raise ValueError("bug")
+        handled.append(fields)
+
+    worker = consumer(redis, handler, claim_idle_ms=1, max_attempts=1)
+    until(lambda: (worker.run_once(), redis.xlen(STREAM + ".dead"))[1] == 1, step=0.005)
+    broken = False
+    assert requeue_dead(redis) == 1
+    assert redis.xlen(STREAM + ".dead") == 0
+    worker.run_once()
+    assert handled == [{"external_id": "poison"}]
+    assert pending(redis) == 0
+
+
+def test_a_handler_that_finds_redis_down_stops_the_batch_for_run_to_wait(redis):
+    ids = [publish(redis, {"external_id": str(n)}) for n in range(3)]
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    calls = []
+
+    def handler(entry_id, fields):
+        calls.append(entry_id)
+        raise RedisConnectionError("enqueue failed")
+
+    with pytest.raises(RedisConnectionError):
+        consumer(redis, handler).run_once()
+    assert calls == ids[:1]
+    assert pending(redis) == 3  # read, not acknowledged: claimed again later
