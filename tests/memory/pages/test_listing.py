@@ -134,3 +134,20 @@ def test_the_topic_tree_folds_branches_and_links_each_topic_as_a_filter(client, 
     html = page_of(client, project=project.pk).content.decode()
     assert f'<details data-topic="{parent.pk}"><summary><a href="?project={project.pk}&amp;topic={parent.pk}"' in html
     assert ">disks</a></li>" in html
+
+
+def test_search_applies_the_kind_topic_and_date_filters(client, project):
+    day = datetime(2026, 5, 8, 12, tzinfo=UTC)
+    semantic = make_memory(project, "the backup runs nightly", layer=Layer.SEMANTIC, created_at=day)
+    make_memory(project, "the backup failed", created_at=day)
+    make_memory(project, "an old backup note", layer=Layer.SEMANTIC, created_at=day - timedelta(days=40))
+    topic = Topic.objects.create(workspace=project.workspace, project=project, name="backups")
+    semantic.topics.add(topic)
+
+    def found(**params):
+        context = page_of(client, project=project.pk, q="backup", **params).context
+        return [result["memory"] for result in context["strong"] + context["weak"]]
+
+    assert len(found()) == 3
+    assert found(kind="semantic", since="2026-05-01") == [semantic]
+    assert found(topic=topic.pk) == [semantic]
