@@ -161,8 +161,8 @@ def _analyse_batch(run, batch, proposer, provider, min_confidence):
                 if run.use_rag else [[] for _ in batch])
     background = []
     if run.use_rag:
-        titles = dict(Atom.objects.filter(pk__in={pk for ids in contexts for pk in ids}).values_list("pk", "content"))
-        background = [titles[pk] for pk in dict.fromkeys(pk for ids in contexts for pk in ids) if pk in titles]
+        found = dict(Atom.objects.filter(pk__in={pk for ids in contexts for pk in ids}).values_list("pk", "content"))
+        background = [found[pk] for pk in dict.fromkeys(pk for ids in contexts for pk in ids) if pk in found]
     proposed, problems = proposer.propose(texts, vectors, background)
     made = 0
     with transaction.atomic():

@@ -21,7 +21,9 @@ def save_telegram_message(bot, update):
         [(_, outcome, message_id)] = store_records([record], cache)
         if outcome in (Outcome.CREATED, Outcome.UPDATED):
             score_message.enqueue(message_id)  # dispatched when this transaction commits
-        author_id = cache.authors.get(record.author.telegram_id) if record.author is not None else None
+        # Users have positive ids; a channel posting as itself has no profile photos to ask for.
+        author_id = cache.authors.get(record.author.telegram_id) if record.author and record.author.telegram_id > 0 \
+            else None
         # A new author's photo, once: with a token the bot may call getUserProfilePhotos.
         if bot.token and author_id and Author.objects.filter(pk=author_id, avatar_checked_at__isnull=True).exists():
             cache_author_avatar.enqueue(author_id)

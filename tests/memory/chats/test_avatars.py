@@ -161,3 +161,13 @@ def test_no_token_no_job(telegram):
                   content_type="application/json", headers={"X-Telegram-Bot-Api-Secret-Token": bot.header_secret})
     assert not JobRun.objects.filter(task_path="memory.chats.tasks.cache_author_avatar").exists()
     assert telegram.requests == []
+
+
+def test_a_channel_posting_as_itself_gets_no_avatar_job(telegram):
+    bot = make_bot(token=TOKEN)
+    update = bot_update(1, 1, "Release 2.3 is out", kind="channel_post", chat_id=-1009876543210, chat_type="channel")
+    response = Client().post(f"/webhooks/telegram/{bot.path_secret}", data=json.dumps(update),
+                             content_type="application/json",
+                             headers={"X-Telegram-Bot-Api-Secret-Token": bot.header_secret})
+    assert response.status_code == 200 and Author.objects.get().telegram_id < 0
+    assert not JobRun.objects.filter(task_path="memory.chats.tasks.cache_author_avatar").exists()
