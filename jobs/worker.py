@@ -18,6 +18,8 @@ import time
 
 from django.db import DatabaseError, close_old_connections, connections
 from redis.exceptions import RedisError
+from rq.job import JobStatus
+from rq.rate_limit import release_slot
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 from rq.timeouts import BaseDeathPenalty
@@ -259,6 +261,45 @@ class EngramWorker(SimpleWorker):
                 pipe.execute()
         except RedisError as exc:  # RQ's loop would quit on it; the dequeue waits Redis out
             logger.warning("worker %s: RQ key refresh failed: %s", self.name, exc)
+
+    def set_state(self, state, pipeline=None):
+        """RQ's worker state, without writing "idle" twice in a row.
+
+        SimpleWorker writes "idle" after each job and the dequeue that follows writes it again:
+        one Redis round trip a job that changes nothing.
+        """
+        if pipeline is None and state == WorkerStatus.IDLE and self._state == WorkerStatus.IDLE:
+            return
+        try:
+            super().set_state(state, pipeline)
+        except RedisError:
+            self._state = None  # not written: the next write of any state goes out
+            raise
+
+    def handle_job_success(self, job, queue, started_job_registry, execution):
+        """RQ's success bookkeeping for a run's job in one MULTI, without RQ's WATCH round trip.
+
+        RQ watches the job's dependents key so that a dependent added meanwhile is not lost. A
+        run's job (jobs.runner.execute) has no RQ dependents or repeats (the ledger chains runs;
+        dispatch.push sets neither), so the same commands go out without the watch. Any other
+        job takes RQ's own path.
+        """
+        if job.func_name != ENTRYPOINT or job.repeats_left is not None:
+            return super().handle_job_success(job, queue, started_job_registry, execution)
+        with self.connection.pipeline() as pipeline:  # a MULTI/EXEC transaction, as RQ's
+            self.increment_successful_job_count(pipeline=pipeline)
+            self.increment_total_working_time(job.ended_at - job.started_at, pipeline)
+            result_ttl = job.get_result_ttl(self.default_result_ttl)
+            if result_ttl != 0:
+                job._handle_success(result_ttl, pipeline=pipeline, worker_name=self.name, execution_id=execution.id,
+                                    execution_started_at=execution.created_at, execution_ended_at=job.ended_at)
+            job.cleanup(result_ttl, pipeline=pipeline, remove_from_queue=False)
+            job._status = JobStatus.FINISHED
+            self.cleanup_execution(job, pipeline=pipeline, execution=execution)
+            pipeline.execute()
+        release_slot(job)
+        self.log.info("Successfully completed job %s in %ss on worker %s", job.id, job.ended_at - job.started_at,
+                      self.name)
 
     def check_for_suspension(self, burst):
         """Read RQ's suspend flag at most once a second (`rq suspend` waits that long at worst)."""

@@ -26,6 +26,27 @@ NO_FSYNC = "no_fsync AS (SELECT set_config('synchronous_commit', 'off', true) AS
 NO_FSYNC_APPLIED = "(SELECT value FROM no_fsync) = 'off'"
 
 
+def _sql_in(statuses):
+    """A constant status list as SQL (`IN ('a', 'b')`): no array to adapt per statement."""
+    values = [str(status) for status in statuses]
+    if not all(value.isidentifier() for value in values):  # TextChoices values, never user input
+        raise ValueError(f"not a status: {values}")
+    return "IN (" + ", ".join(f"'{value}'" for value in values) + ")"
+
+
+CLAIMABLE = _sql_in(RunStatus.claimable())
+SUCCEEDS_FROM = _sql_in(ALLOWED_FROM[RunStatus.SUCCEEDED])
+_columns = {}  # model -> (its concrete fields, their attnames, their columns as SQL)
+
+
+def _columns_of(model):
+    columns = _columns.get(model)
+    if columns is None:
+        fields = model._meta.concrete_fields
+        columns = _columns[model] = (fields, [f.attname for f in fields], ", ".join(f.column for f in fields))
+    return columns
+
+
 def _cap_result(value):
     """Keep results JSON and small; a cut result says so and how big it was."""
     try:
@@ -50,7 +71,7 @@ class RunExecution:
         """
         now = now or timezone.now()
         # Every column: a deferred one would cost a query the first time the runner touched it.
-        columns = ", ".join(f.column for f in cls._meta.concrete_fields)
+        fields, attnames, columns = _columns_of(cls)
         with connection.cursor() as cursor:
             # One UPDATE ... RETURNING (the hot path): of two workers handed the same run, exactly
             # one gets a row back.
@@ -58,10 +79,10 @@ class RunExecution:
                 f"WITH {NO_FSYNC} UPDATE {cls._meta.db_table} SET status = %s, attempt = attempt + 1, "
                 "started_at = %s, status_changed_at = %s, worker_name = %s, worker_host = %s, worker_pid = %s, "
                 "progress_done = 0, progress_message = '', progress_updated_at = NULL "
-                "WHERE id = %s AND status = ANY(%s) AND cancel_requested_at IS NULL "
+                f"WHERE id = %s AND status {CLAIMABLE} AND cancel_requested_at IS NULL "
                 f"AND (run_after IS NULL OR run_after <= %s) AND {NO_FSYNC_APPLIED} RETURNING {columns}",
                 [RunStatus.RUNNING, now, now, worker_name, worker_host, worker_pid, str(run_id),
-                 list(RunStatus.claimable()), now + timedelta(seconds=1)],
+                 now + timedelta(seconds=1)],
             )
             row = cursor.fetchone()
             if row is None:
@@ -74,10 +95,9 @@ class RunExecution:
                 row = cursor.fetchone()
                 if row is None:
                     return None
-        fields = cls._meta.concrete_fields
         values = [f.from_db_value(v, None, connection) if hasattr(f, "from_db_value") else v
                   for f, v in zip(fields, row)]
-        run = cls.from_db(connection.alias, [f.attname for f in fields], values)
+        run = cls.from_db(connection.alias, attnames, values)
         run._announce(None, "started")  # the claim does not read the status it replaced
         return run, run.current_attempt()
 
@@ -128,14 +148,13 @@ class RunExecution:
                         result = %s::jsonb, error_type = '', error_message = '', error_traceback = '',
                         progress_done = %s, progress_total = %s, progress_message = %s,
                         progress_updated_at = %s
-                    WHERE id = %s AND status = ANY(%s) AND attempt = %s RETURNING id
+                    WHERE id = %s AND status {SUCCEEDS_FROM} AND attempt = %s RETURNING id
                 ), recorded AS (
                     INSERT INTO {JobAttempt._meta.db_table} (run_id, number, worker_name, worker_host,
                         worker_pid, started_at, finished_at, outcome, error_type, error_message, traceback)
                     SELECT id, %s, %s, %s, %s, %s, %s, %s, '', '', '' FROM done RETURNING id
                 ) SELECT id FROM recorded""",
-                [RunStatus.SUCCEEDED, now, now, result, done, total, message, now, str(self.pk),
-                 list(ALLOWED_FROM[RunStatus.SUCCEEDED]), attempt.number,
+                [RunStatus.SUCCEEDED, now, now, result, done, total, message, now, str(self.pk), attempt.number,
                  attempt.number, attempt.worker_name, attempt.worker_host, attempt.worker_pid,
                  attempt.started_at, now, AttemptOutcome.SUCCEEDED],
             )

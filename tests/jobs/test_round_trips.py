@@ -1,0 +1,86 @@
+"""Round trips per job, counted (not timed): the load-independent measure of the hot paths (#10).
+
+Redis round trips are counted where redis-py sends a packed command (one send per command or
+per pipeline); SQL statements with CaptureQueriesContext. Both run against the real services.
+"""
+
+import signal
+import threading
+
+import pytest
+import redis.connection
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from jobs import RunStatus
+from jobs.models import JobRun
+from jobs.queues import get_redis, get_rq_queue
+from jobs.samples import noop
+from jobs.worker import EngramWorker
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+LANES = ("default.high", "default.normal", "default.low")
+# Sent on a clock, not per job (RQ's key refresh, the paused-queue cache, RQ's maintenance).
+PERIODIC = ("last_heartbeat", "engram:queues:paused", "LLEN", "ZREMRANGEBYSCORE", "ZRANGEBYSCORE", "ZRANGE",
+            "rq:clean_registries", "LRANGE", "SMEMBERS", "EXISTS", "CLIENT", "SUBSCRIBE")
+
+
+@pytest.fixture
+def redis_trips(monkeypatch):
+    """The Redis round trips this thread makes, each as the text of what it sent."""
+    trips = []
+    real = redis.connection.AbstractConnection.send_packed_command
+    thread = threading.get_ident()
+
+    def counting(conn, command, check_health=True):
+        if threading.get_ident() == thread:
+            parts = command if isinstance(command, (list, tuple)) else [command]
+            trips.append(b"".join(bytes(part) for part in parts).decode(errors="replace"))
+        return real(conn, command, check_health)
+
+    monkeypatch.setattr(redis.connection.AbstractConnection, "send_packed_command", counting)
+    return trips
+
+
+def test_a_single_enqueue_is_one_statement_and_one_redis_round_trip(redis_trips):
+    noop.enqueue()  # warm the task policy cache
+    redis_trips.clear()
+    with CaptureQueriesContext(connection) as queries:
+        for _ in range(10):
+            noop.enqueue()
+    assert [q["sql"].split()[0] for q in queries] == ["INSERT"] * 10
+    assert len(redis_trips) == 10
+
+
+def test_a_bulk_enqueue_is_one_copy_and_one_redis_round_trip_per_chunk(redis_trips):
+    noop.enqueue()
+    redis_trips.clear()
+    with CaptureQueriesContext(connection) as queries:
+        noop.enqueue_many([()] * 1000)
+    assert [q["sql"].split()[0] for q in queries] == ["COPY", "COPY"]  # chunks of 500
+    assert len(redis_trips) == 2
+
+
+def test_a_worker_spends_two_statements_and_six_redis_round_trips_per_job(redis_trips):
+    jobs = 30
+    for _ in range(jobs):
+        noop.enqueue()
+    worker = EngramWorker([get_rq_queue(name) for name in LANES], connection=get_redis())
+    saved = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    redis_trips.clear()
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            worker.work(burst=False, max_jobs=jobs, logging_level="WARNING")
+    finally:
+        signal.signal(signal.SIGINT, saved[0])
+        signal.signal(signal.SIGTERM, saved[1])
+    assert JobRun.objects.filter(status=RunStatus.SUCCEEDED).count() == jobs
+    # The claim and the outcome (with its attempt row): nothing else reads or writes a run.
+    ledger = [q["sql"] for q in queries if "jobs_jobrun" in q["sql"] or "jobs_jobattempt" in q["sql"]]
+    assert len(ledger) == 2 * jobs
+    per_job = [trip for trip in redis_trips if not any(word in trip for word in PERIODIC)]
+    # BLPOP, the job's HGETALL, RQ's two preparation pipelines, its success pipeline, "idle".
+    assert not [trip for trip in per_job if "WATCH" in trip]
+    assert sum("\r\nstate\r\n" in trip and "MULTI" not in trip for trip in per_job) <= jobs + 2
+    assert len(per_job) <= 6 * jobs + 10
