@@ -16,10 +16,10 @@ def chat_group(chat_id):
     return f"chat-{int(chat_id)}"
 
 
-def publish(event_type, **fields):
-    """Send one event to the current run's watchers and the dashboard; never raises."""
+def publish(event_type, extra_groups=(), **fields):
+    """Send one event to the current run's watchers, the dashboard and `extra_groups`; never raises."""
     run = current_run.get()
-    groups = [DASHBOARD_GROUP]
+    groups = [DASHBOARD_GROUP, *extra_groups]
     if fields.get("chat_id") is not None:
         groups.append(chat_group(fields["chat_id"]))
     if run is not None:

@@ -74,3 +74,31 @@ def test_a_member_may_watch_the_run_of_their_own_import_and_no_other():
     assert close_code(f"/ws/runs/{foreign_run}/", headers_for(alice)) == (True, NOT_ALLOWED)
     assert close_code(f"/ws/runs/{uuid.uuid4()}/", headers_for(alice)) == (True, NOT_ALLOWED)
     assert close_code("/ws/dashboard/", headers_for(alice)) == (True, NOT_ALLOWED)
+
+
+def test_the_posts_stream_carries_the_members_workspaces_only():
+    from memory.posts.events import posts_group
+
+    alice = member("alice")
+    mine, theirs = make_workspace("a", member=alice), make_workspace("b")
+    headers = headers_for(alice)
+
+    def send_events():
+        events.publish("posts.tagged", extra_groups=(posts_group(theirs.pk),), post_id=1, workspace_id=theirs.pk)
+        events.publish("posts.tagged", extra_groups=(posts_group(mine.pk),), post_id=2, workspace_id=mine.pk)
+        assert publisher.flush()
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/posts/", headers=headers)
+        connected, code = await communicator.connect(timeout=5)
+        assert connected, code
+        snapshot = await communicator.receive_json_from(timeout=5)
+        assert snapshot == {**snapshot, "type": "posts.snapshot", "workspaces": [mine.pk]}
+        await sync_to_async(send_events)()
+        event = await communicator.receive_json_from(timeout=5)
+        assert (event["type"], event["post_id"]) == ("posts.tagged", 2)
+        assert await communicator.receive_nothing(timeout=0.3)
+        await communicator.disconnect()
+
+    async_to_sync(scenario)()
+    assert close_code("/ws/posts/", headers_for(None)) == (True, NOT_AUTHENTICATED)

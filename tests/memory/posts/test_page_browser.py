@@ -22,14 +22,15 @@ def fresh_connection():
 
 
 def test_a_posted_post_appears_live_with_its_tags_marked_and_filters_work(live_site, page):  # noqa: F811
-    user = User.objects.create_superuser("browser", "browser@example.com", "browser-pw")
+    # A plain member (not staff): the page's live stream is the workspace's, not the operators' dashboard.
+    user = User.objects.create_user("browser", "browser@example.com", "browser-pw")
     workspace = make_workspace("demo")
     Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.OWNER)
     secret = ApiToken.issue(user, "producer", workspace=workspace)
-    page.goto(f"{live_site}/admin/login/?next=/posts/")
+    page.goto(f"{live_site}/accounts/login/?next=/posts/")
     page.fill("#id_username", "browser")
     page.fill("#id_password", "browser-pw")
-    page.click("input[type=submit]")
+    page.click("button[type=submit]")
     page.wait_for_url(f"{live_site}/posts/")
     page.wait_for_function("() => document.getElementById('live-state').textContent === 'live'")
     navigations = []
