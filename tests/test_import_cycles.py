@@ -86,10 +86,6 @@ def test_the_import_graph_sees_relative_and_function_level_imports():
     assert "jobs.retry" in jobs["jobs.definitions"]  # relative
 
 
-# jobs/models/success.py imports run.ALLOWED_FROM and run.py imports Success (inside a function).
-# The platform rewrite owns both files; strict, so this fails once the cycle is gone.
-
-
 @pytest.mark.parametrize("package", ["memory", "jobs"])
 def test_there_is_no_import_cycle_in(package):
     assert find_cycle(import_graph(package)) is None
