@@ -40,7 +40,8 @@ def post_collection(request):
     try:
         results = parse_batch(workspace, items, Post.Source.API)
     except InvalidPost as exc:
-        raise InvalidInput({"posts": exc.args[0]}) from None
+        # One field per bad item ("posts[3]": [reason]), the shape every memory API error has.
+        raise InvalidInput({f"posts[{index}]": reasons for index, reasons in exc.args[0].items()}) from None
     counts = {"created": 0, "updated": 0, "duplicate": 0}
     for outcome, _ in results:
         counts[outcome] += 1

@@ -52,6 +52,8 @@ def validated(data, source):
         external_id = str(external_id)
     if not isinstance(external_id, str) or not external_id.strip() or len(external_id) > 200:
         raise InvalidPost("external_id must be a non-empty string (or integer) of at most 200 characters")
+    if "\x00" in external_id:
+        raise InvalidPost("external_id must not contain NUL characters")
     text = data.get("text")
     if not isinstance(text, str) or not text.strip():
         raise InvalidPost("text must be a non-empty string")
@@ -60,8 +62,8 @@ def validated(data, source):
     if "\x00" in text:
         raise InvalidPost("text must not contain NUL characters")
     channel = data.get("channel", "")
-    if not isinstance(channel, str) or len(channel) > 255:
-        raise InvalidPost("channel must be a string of at most 255 characters")
+    if not isinstance(channel, str) or len(channel) > 255 or "\x00" in channel:
+        raise InvalidPost("channel must be a string of at most 255 characters, without NUL")
     links = data.get("links")
     if links is None:
         links = links_in(text)
@@ -77,6 +79,8 @@ def validated(data, source):
             raise InvalidPost("published_at must be an ISO 8601 date-time") from None
         if timezone.is_naive(published_at):
             published_at = published_at.replace(tzinfo=dt.UTC)
+        # As its UTC instant: Python allows offsets up to ±23:59, PostgreSQL only ±15:59.
+        published_at = published_at.astimezone(dt.UTC)
     return PostInput(source=source, external_id=external_id.strip(), text=text, channel=channel.strip(),
                      links=list(dict.fromkeys(links)), published_at=published_at)
 

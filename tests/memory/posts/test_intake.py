@@ -65,8 +65,9 @@ def test_one_bad_item_rejects_the_batch_with_reasons_and_stores_nothing(workspac
                       {"external_id": "3", "text": "y", "links": ["ftp://nope"]}, "not an object"]}
     response = api(body, secret)
     assert response.status_code == 400
-    errors = response.json()["errors"]["posts"]
-    assert set(errors) == {"1", "2", "3"} and "external_id" in errors["1"][0] and "links" in errors["2"][0]
+    errors = response.json()["errors"]
+    assert set(errors) == {"posts[1]", "posts[2]", "posts[3]"}
+    assert "external_id" in errors["posts[1]"][0] and "links" in errors["posts[2]"][0]
     assert Post.objects.count() == 0 and tag_runs().count() == 0
 
 
