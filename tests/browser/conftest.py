@@ -72,12 +72,20 @@ def page():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium package")
     from playwright.sync_api import sync_playwright
 
+    from django.db import connections
+
     with sync_playwright() as playwright:
+        # Inside Playwright's sync API an event loop counts as running in this thread, so Django's
+        # connections live in another (asgiref) storage than outside it, and that storage outlives
+        # the test: a connection opened by an earlier browser test would be found dead after a
+        # Postgres restart in between. Each browser test starts and ends with none open there.
+        connections.close_all()
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         context = browser.new_context()
         context.set_default_timeout(30_000)
         try:
             yield context.new_page()
         finally:
+            connections.close_all()
             context.close()
             browser.close()

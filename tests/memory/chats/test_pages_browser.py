@@ -21,19 +21,6 @@ from .shapes import bot_update, export_message, single_chat_export, write_export
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def fresh_connection():
-    """Start each test on a new database connection.
-
-    In the full suite the connection these tests inherit has been seen terminated by the server
-    ("terminating connection due to administrator command"; the cause is still open, see the
-    session-4 note); a new connection keeps one test's trouble from failing the next ones.
-    """
-    from django.db import connections
-
-    connections.close_all()
-
-
 def log_in(page, site, next_url):
     """Sign in as a plain member (not staff) of every workspace: the live pages are theirs too."""
     user = User.objects.create_user("browser", "browser@example.com", "browser-pw")

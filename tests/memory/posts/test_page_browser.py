@@ -14,13 +14,6 @@ from tests.memory.factories import make_workspace
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def fresh_connection():
-    from django.db import connections
-
-    connections.close_all()
-
-
 def test_a_posted_post_appears_live_with_its_tags_marked_and_filters_work(live_site, page):  # noqa: F811
     # A plain member (not staff): the page's live stream is the workspace's, not the operators' dashboard.
     user = User.objects.create_user("browser", "browser@example.com", "browser-pw")
