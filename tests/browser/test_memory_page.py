@@ -5,6 +5,7 @@ from django.core.management import call_command
 
 from jobs import RunStatus
 from jobs.models import JobRun
+from memory.providers.keywords import is_topic_head, phrase_key
 from tests.browser.test_live_pages import log_in
 from tests.e2e.conftest import wait_for
 
@@ -23,6 +24,11 @@ def test_the_memory_page_searches_and_shows_topics_graph_and_reflection(live_sit
     first = page.inner_text("#hits li:first-child").lower()
     assert "backup" in first
     assert page.locator("#topics li").count() > 5
+    # Topic names as a reader sees them: each ends in a real topic word (no "end", "percent",
+    # numbers) and no two are the same phrase in another case or number.
+    names = [name.strip() for name in page.locator("#topics a").all_text_contents()]  # folded ones too
+    assert [name for name in names if not is_topic_head(name.split()[-1])] == []
+    assert len({phrase_key(name) for name in names}) == len(names)
     page.wait_for_selector("#graph[data-ready=true]")
     assert page.evaluate("engramGraph.nodes().length") >= 5
     assert "Acme Corp" in page.evaluate("engramGraph.nodes().map(n => n.data('label'))")
