@@ -328,8 +328,12 @@ def test_invalid_policy_input_is_a_form_error(operator, values, field, message):
 
 def test_the_jobs_app_index_links_the_operator_pages(operator):
     page = operator.get(reverse("admin:app_list", args=["jobs"])).content.decode()
-    for url in (QUEUES_URL, TASKS_URL, WORKERS_URL, reverse("django_rq:home")):
+    for url in (QUEUES_URL, TASKS_URL, WORKERS_URL):
         assert f'href="{url}"' in page
+    # django-rq's pages are not mounted: our Queues, Workers and Runs pages read the ledger.
+    assert "/admin/rq/" not in page and "django_rq" not in page
+    for url in ("/admin/rq/", "/admin/django_rq/", "/admin/django_rq/dashboard/"):
+        assert operator.get(url).status_code == 404, url
 
 
 # --- workers and paused queues ------------------------------------------------------------------
