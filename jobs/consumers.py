@@ -66,18 +66,26 @@ def dashboard_snapshot():
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):
-    """Let authorised staff in, then forward the channel layer's events; clients only listen."""
+    """Let authorised users in, then forward the channel layer's events; clients only listen.
+
+    The access check is allowed() and nothing else: it runs once, in a database thread, before
+    start(), and a refusal closes with `refused_code`.
+    """
+
+    # A stream of one object whose unknown and foreign ids must look alike (a chat) refuses with
+    # UNKNOWN_RUN instead, so the close code tells nothing about another workspace.
+    refused_code = NOT_ALLOWED
 
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             return await self.refuse(NOT_AUTHENTICATED)
         if not await database_sync_to_async(self.allowed)(user):
-            return await self.refuse(NOT_ALLOWED)
+            return await self.refuse(self.refused_code)
         await self.start()
 
     def allowed(self, user):
-        """Tell whether `user` may follow this stream (runs: operators only)."""
+        """Tell whether `user` may follow this stream (runs: operators only); synchronous, may query."""
         return may_watch_runs(user)
 
     async def start(self):

@@ -349,7 +349,9 @@ RQ_QUEUES = {
     for lane in JOBS_LANES
 }
 RQ = {"WORKER_CLASS": "jobs.worker.EngramWorker"}
-RQ_SHOW_ADMIN_LINK = True
+# django-rq stays for `rqworker` and the queue configuration; its pages are not mounted (the ledger, not
+# RQ's registries, knows which runs failed: see the Queues, Runs and Workers pages).
+RQ_SHOW_ADMIN_LINK = False
 
 # --- channels ------------------------------------------------------------------------------
 

@@ -1,47 +1,12 @@
 """Periodic schedules, stored in Postgres and edited in admin; fired by `manage.py jobs scheduler`."""
 
-from collections import deque
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from itertools import chain, islice, takewhile
-
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
-from django.tasks.base import TASK_MAX_PRIORITY, TASK_MIN_PRIORITY
 from django.utils import timezone as dj_timezone
 
-from ..conf import jobs_settings
-from ..schedule_times import cron_times, interval_times, parse_zone, validate_cron
+from .schedule_timing import MisfirePolicy, OverlapPolicy, ScheduleTiming
+from .schedule_validation import TIMING_CONSTRAINT, WINDOW_CONSTRAINT, ScheduleValidation
 
-TIMING_CONSTRAINT = "jobs_schedule_one_timing"
-WINDOW_CONSTRAINT = "jobs_schedule_window_order"
-# Constraints clean() already explains in a sentence; Django's own message would name them.
-EXPLAINED_CONSTRAINTS = (TIMING_CONSTRAINT, WINDOW_CONSTRAINT)
-
-# A cron schedule missed for longer than this many fire times is not walked tick by tick: the
-# walk jumps to the last day before now (see Schedule.plan).
-_MAX_WALK = 100_000
-
-
-class MisfirePolicy(models.TextChoices):
-    SKIP = "skip", "Skip missed fire times"
-    RUN_ONCE = "run_once", "Run once for all missed fire times"
-    CATCH_UP = "catch_up", "Catch up, at most N missed fire times"
-
-
-class OverlapPolicy(models.TextChoices):
-    SKIP = "skip", "Skip while the previous run is unfinished"
-    ALLOW = "allow", "Allow overlapping runs"
-
-
-@dataclass(frozen=True)
-class Firing:
-    """What firing a due schedule does: the fire times to run and the schedule's next one."""
-
-    fire_times: list  # nominal fire times to enqueue a run for, oldest first
-    due: int  # fire times that had come (at least this many after a very long outage)
-    misfired: bool  # the oldest due fire time was later than the grace: the misfire policy decided
-    next_fire_at: datetime
+__all__ = ["MisfirePolicy", "OverlapPolicy", "Schedule", "ScheduleQuerySet"]
 
 
 class ScheduleQuerySet(models.QuerySet):
@@ -55,7 +20,13 @@ class ScheduleQuerySet(models.QuerySet):
         return self.enabled().filter(next_fire_at__lte=now or dj_timezone.now())
 
 
-class Schedule(models.Model):
+class Schedule(ScheduleValidation, ScheduleTiming, models.Model):
+    """A task fired on an interval, a cron expression or once, inside an optional window.
+
+    Its methods live by concern: schedule_validation (clean, constraint messages), schedule_timing
+    (fire times and what a due firing does); the guarded state changes are here.
+    """
+
     name = models.CharField(max_length=200, unique=True)
     task_path = models.CharField("task", max_length=255)
     args = models.JSONField(default=list, blank=True)
@@ -114,161 +85,6 @@ class Schedule(models.Model):
         instance = super().from_db(db, field_names, values, **kwargs)
         instance._saved_timing = instance._timing()
         return instance
-
-    # --- validation ----------------------------------------------------------------------
-
-    def clean(self):
-        """Check the task, its arguments against the signature, the timing and the overrides."""
-        from ..definitions import catalog
-        from ..signatures import validate_arguments
-
-        errors = {}
-        task = {t.module_path: t for t in catalog()}.get(self.task_path)
-        if task is None:
-            errors["task_path"] = f"{self.task_path!r} is not a task in the catalog."
-        if not isinstance(self.args, list):
-            errors["args"] = "Positional arguments must be a JSON list."
-        if not isinstance(self.kwargs, dict):
-            errors["kwargs"] = "Keyword arguments must be a JSON object."
-        if task is not None and not errors:
-            try:
-                validate_arguments(task, self.args, self.kwargs)
-            except ValueError as exc:
-                errors["kwargs" if "keyword" in str(exc) else "args"] = str(exc)
-
-        self.cron = (self.cron or "").strip()
-        timings = (self.interval_seconds is not None) + bool(self.cron) + (self.clocked_at is not None)
-        if timings > 1:
-            errors[NON_FIELD_ERRORS] = ("Set an interval or a cron expression, not both." if self.clocked_at is None
-                                        else "Set one timing only: an interval or a cron expression, or a one-off time.")
-        elif timings == 0:
-            errors[NON_FIELD_ERRORS] = "Set an interval or a cron expression, or a one-off time."
-        if self.starts_at and self.expires_at and self.expires_at <= self.starts_at:
-            errors["expires_at"] = "The end of the window must come after its start."
-        elif self.clocked_at and (self.starts_at and self.clocked_at < self.starts_at
-                                  or self.expires_at and self.clocked_at > self.expires_at):
-            errors["clocked_at"] = "The one-off time lies outside the schedule's window."
-        now = dj_timezone.now()
-        if self.enabled and self._timing_changed():
-            if self.clocked_at is not None and self.clocked_at <= now:
-                errors.setdefault("clocked_at", "That moment has passed; a one-off time must be in the future.")
-            if self.expires_at is not None and self.expires_at <= now:
-                errors.setdefault("expires_at", "The window has already ended.")
-        if self.interval_seconds is not None and self.interval_seconds < 1:
-            errors["interval_seconds"] = "The interval must be at least one second."
-        if self.cron:
-            try:
-                validate_cron(self.cron)
-            except ValueError as exc:
-                errors["cron"] = str(exc)
-        try:
-            parse_zone(self.timezone)
-        except ValueError as exc:
-            errors["timezone"] = str(exc)
-
-        if self.queue and self.queue not in jobs_settings.QUEUES:
-            errors["queue"] = f"Unknown queue {self.queue!r}; one of: {', '.join(jobs_settings.QUEUES)}."
-        if self.priority is not None and not TASK_MIN_PRIORITY <= self.priority <= TASK_MAX_PRIORITY:
-            errors["priority"] = f"The priority must be between {TASK_MIN_PRIORITY} and {TASK_MAX_PRIORITY}."
-        if self.misfire_policy == MisfirePolicy.CATCH_UP and self.catch_up_limit < 1:
-            errors["catch_up_limit"] = "Catching up needs a limit of at least one run."
-        if errors:
-            raise ValidationError(errors)
-
-    def validate_constraints(self, exclude=None):
-        """Django's check of the constraints, without raw constraint names.
-
-        clean() already says "Set an interval or a cron expression, not both." (or "The end of
-        the window must come after its start.") whenever the timing or the window constraint
-        would fail; Django would add "Constraint “jobs_schedule_one_timing” is violated." beside
-        it. The database still enforces both.
-        """
-        try:
-            super().validate_constraints(exclude)
-        except ValidationError as exc:
-            errors = {
-                field: kept for field, messages in exc.update_error_dict({}).items()
-                if (kept := [m for m in messages
-                             if not any(name in " ".join(m.messages) for name in EXPLAINED_CONSTRAINTS)])
-            }
-            if errors:
-                raise ValidationError(errors) from None
-
-    # --- fire times ----------------------------------------------------------------------
-
-    @property
-    def zone(self):
-        return parse_zone(self.timezone)
-
-    def fire_times(self, after):
-        """Yield the fire times strictly after the instant `after`, inside the window (starts_at to
-        expires_at): an interval counts from `after` (or fires first at starts_at), a one-off
-        time fires once. Finite when the schedule is one-off or has an end."""
-        if self.clocked_at is not None:
-            times = iter([self.clocked_at] if self.clocked_at > after else [])
-        elif self.starts_at is not None and self.starts_at > after:
-            if self.interval_seconds:
-                times = chain([self.starts_at], interval_times(self.interval_seconds, self.starts_at))
-            else:  # a cron tick at exactly starts_at counts
-                times = cron_times(self.cron, self.zone, self.starts_at - timedelta(microseconds=1))
-        elif self.interval_seconds:
-            times = interval_times(self.interval_seconds, after)
-        else:
-            times = cron_times(self.cron, self.zone, after)
-        if self.expires_at is not None:
-            times = takewhile(lambda instant: instant <= self.expires_at, times)
-        return times
-
-    def upcoming_fire_times(self, count=5, now=None):
-        """Return the next `count` fire times after `now`; an interval keeps next_fire_at's phase."""
-        now = now or dj_timezone.now()
-        start = self.next_fire_at
-        if self.interval_seconds and start is not None and start > now and not self._timing_changed():
-            return [start, *islice(self.fire_times(start), count - 1)]
-        return list(islice(self.fire_times(now), count))
-
-    def plan(self, now, grace):
-        """Return what firing at `now` does (a Firing), or None when the schedule is not due."""
-        # Fire times no older than `grace` are on time and each gets a run: a stall or a
-        # failover loses no tick. When the oldest due one is older, the scheduler was down and
-        # the misfire policy decides how many of the missed fire times run.
-        first = self.next_fire_at
-        if not self.enabled or first is None or first > now:
-            return None
-        misfired = now - first > timedelta(seconds=grace)
-        if not misfired:
-            keep = None
-        elif self.misfire_policy == MisfirePolicy.SKIP:
-            keep = 0
-        elif self.misfire_policy == MisfirePolicy.RUN_ONCE:
-            keep = 1
-        else:
-            keep = self.catch_up_limit
-        if self.interval_seconds:
-            step = timedelta(seconds=self.interval_seconds)
-            # Past the window's end nothing more came due.
-            until = min(now, self.expires_at) if self.expires_at is not None else now
-            due = (until - first) // step + 1  # arithmetic: a long outage costs nothing to skip
-            last = first + (due - 1) * step
-            kept = due if keep is None else min(keep, due)
-            times = [last - n * step for n in reversed(range(kept))]
-            following = last + step
-            if self.expires_at is not None and following > self.expires_at:
-                following = None  # the window is over: advance() disables the schedule
-            return Firing(times, due, misfired, following)
-        times = deque([first], maxlen=keep)
-        due = 1
-        upcoming = self.fire_times(first)
-        while True:
-            # None: a one-off or a windowed schedule has no fire time left.
-            instant = next(upcoming, None)
-            if instant is None or instant > now:
-                return Firing(list(times), due, misfired, instant)
-            times.append(instant)
-            due += 1
-            if due == _MAX_WALK and instant < now - timedelta(days=1):
-                # Months of a minutely cron: jump to the last day; the older ones are long stale.
-                upcoming = self.fire_times(now - timedelta(days=1))
 
     # --- state changes -------------------------------------------------------------------
 
@@ -406,8 +222,3 @@ class Schedule(models.Model):
         if self._state.adding or getattr(self, "_saved_timing", None) != self._timing():
             return True
         return self.enabled and self.next_fire_at is None
-
-    def _first_fire_time(self, now, enabled=None):
-        if not (self.enabled if enabled is None else enabled):
-            return None
-        return next(self.fire_times(now), None)

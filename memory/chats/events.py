@@ -1,14 +1,10 @@
-"""Domain events (message_scored, analysis.batch_completed, ...) on the job platform's live channel.
+"""A chat's events (message_scored, knowledge.extraction_completed, ...) on the live channel.
 
-They travel with the run events: to the running job's group (`ws/runs/<id>/`), to the dashboard
-group (`ws/dashboard/`) and, for an event about one chat, to that chat's group (`ws/chats/<id>/`,
-which members may follow), through jobs.live's publisher, so pages need no second WebSocket stack.
+memory.core.live sends them to the dashboard and the current run's watchers; an event about one chat
+also goes to that chat's group (`ws/chats/<id>/`, which its workspace's members may follow).
 """
 
-import time
-
-from jobs.context import current_run
-from jobs.live import DASHBOARD_GROUP, publisher, run_group
+from memory.core import live
 
 
 def chat_group(chat_id):
@@ -16,13 +12,7 @@ def chat_group(chat_id):
     return f"chat-{int(chat_id)}"
 
 
-def publish(event_type, extra_groups=(), **fields):
-    """Send one event to the current run's watchers, the dashboard and `extra_groups`; never raises."""
-    run = current_run.get()
-    groups = [DASHBOARD_GROUP, *extra_groups]
-    if fields.get("chat_id") is not None:
-        groups.append(chat_group(fields["chat_id"]))
-    if run is not None:
-        groups.append(run_group(run.pk))
-        fields.setdefault("run_id", str(run.pk))
-    publisher.send(tuple(groups), {"type": event_type, **fields, "at": time.time()})
+def publish(event_type, **fields):
+    """Send one chat event; with a chat_id, the chat's followers hear it too. Never raises."""
+    chat_id = fields.get("chat_id")
+    live.publish(event_type, extra_groups=() if chat_id is None else (chat_group(chat_id),), **fields)

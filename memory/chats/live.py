@@ -6,8 +6,6 @@ rule (visible_to) lets them read, so a member of one workspace never receives an
 
 import time
 
-from channels.db import database_sync_to_async
-
 from jobs.consumers import UNKNOWN_RUN, LiveConsumer
 
 from .events import chat_group
@@ -24,17 +22,14 @@ def may_watch_own_run(user, run_id):
 class ChatConsumer(LiveConsumer):
     """Stream one chat's events (messages scored, knowledge extracted) to those who may read it."""
 
+    # An unknown chat and another workspace's chat both answer "unknown".
+    refused_code = UNKNOWN_RUN
+
     def allowed(self, user):
-        # Checked again in start(): an unknown chat and a foreign one both answer "unknown".
-        return True
+        return Chat.objects.visible_to(user).filter(pk=self.scope["url_route"]["kwargs"]["chat_id"]).exists()
 
     async def start(self):
         chat_id = self.scope["url_route"]["kwargs"]["chat_id"]
-        user = self.scope["user"]
-        visible = await database_sync_to_async(
-            lambda: Chat.objects.visible_to(user).filter(pk=chat_id).exists())()
-        if not visible:
-            return await self.refuse(UNKNOWN_RUN)
         await self.join(chat_group(chat_id))
         await self.accept()
         await self.send_json({"type": "chat.snapshot", "chat_id": chat_id, "at": time.time()})

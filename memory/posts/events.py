@@ -1,6 +1,6 @@
 """Post stage events on the live channel: the dashboard (operators) and the post's workspace group (ws/posts/)."""
 
-from memory.chats import events as live
+from memory.core import live
 
 
 def posts_group(workspace_id):

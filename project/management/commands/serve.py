@@ -37,7 +37,7 @@ class Command(BaseCommand):
         children = {name: self._start(cmd, env) for name, cmd in specs.items()}
         self.stdout.write(self.style.SUCCESS(
             f"\nEngram is up:\n  web      http://{host}:{port}/\n  admin    http://{host}:{port}/admin/\n"
-            f"  queues   http://{host}:{port}/admin/rq/\n  {workers} workers, scheduler; Ctrl-C stops everything.\n"
+            f"  queues   http://{host}:{port}/admin/jobs/worker/queues/\n  {workers} workers, scheduler; Ctrl-C stops everything.\n"
         ))
         stopping = False
 

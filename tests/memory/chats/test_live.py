@@ -13,7 +13,9 @@ from django.contrib.auth.models import User
 from jobs.consumers import NOT_ALLOWED, NOT_AUTHENTICATED, UNKNOWN_RUN
 from jobs.live import publisher
 from memory.chats import events
+from memory.chats.live import ChatConsumer
 from memory.chats.models import MessageIngestionJob
+from memory.core import live
 from project.asgi import application
 from tests.jobs.test_consumers import close_code, headers_for
 from tests.memory.factories import make_workspace
@@ -63,6 +65,21 @@ def test_a_chat_of_another_workspace_answers_like_an_unknown_one():
     assert close_code(f"/ws/chats/{foreign.pk}/", headers_for(None)) == (True, NOT_AUTHENTICATED)
 
 
+def test_the_chat_streams_access_check_is_allowed_alone():
+    """Like every LiveConsumer: allowed() decides, start() only joins; a refusal reads "unknown"."""
+    alice = member("alice")
+    mine = make_chat(make_workspace("a", member=alice), telegram_id=-1001)
+    foreign = make_chat(make_workspace("b"), telegram_id=-1002)
+
+    def allowed(chat_id):
+        consumer = ChatConsumer()
+        consumer.scope = {"url_route": {"kwargs": {"chat_id": chat_id}}}
+        return consumer.allowed(alice)
+
+    assert allowed(mine.pk) and not allowed(foreign.pk) and not allowed(999999)
+    assert ChatConsumer.refused_code == UNKNOWN_RUN
+
+
 def test_a_member_may_watch_the_run_of_their_own_import_and_no_other():
     alice = member("alice")
     mine, theirs = make_workspace("a", member=alice), make_workspace("b")
@@ -84,8 +101,8 @@ def test_the_posts_stream_carries_the_members_workspaces_only():
     headers = headers_for(alice)
 
     def send_events():
-        events.publish("posts.tagged", extra_groups=(posts_group(theirs.pk),), post_id=1, workspace_id=theirs.pk)
-        events.publish("posts.tagged", extra_groups=(posts_group(mine.pk),), post_id=2, workspace_id=mine.pk)
+        live.publish("posts.tagged", extra_groups=(posts_group(theirs.pk),), post_id=1, workspace_id=theirs.pk)
+        live.publish("posts.tagged", extra_groups=(posts_group(mine.pk),), post_id=2, workspace_id=mine.pk)
         assert publisher.flush()
 
     async def scenario():
