@@ -42,10 +42,11 @@ class MemorySettings(AppSettings):
     POSTS_TTL_DAYS: int = 30  # a post expires this long after it was published; 0 = never
     POSTS_TAGGER: str = "local"  # local (YAKE keyphrases) or llm (the MEMORY_LLM_* OpenAI-compatible chat)
     POSTS_MAX_TAGS: int = 8
-    POSTS_TAG_CACHE_SIZE: int = 10_000  # entries of each worker's TTL-LRU cache of tagged (post, text hash)
+    POSTS_TAG_CACHE_SIZE: int = 10_000  # entries of each worker's TTL-LRU cache of tagged (post, revision, text hash)
     POSTS_TAG_CACHE_TTL_SECONDS: int = 24 * 3600
-    POSTS_TAG_DEDUP_TTL_SECONDS: int = 24 * 3600  # the Redis dedup key per (post, text hash)
+    POSTS_TAG_DEDUP_TTL_SECONDS: int = 24 * 3600  # the Redis dedup key per (post, revision, text hash)
     POSTS_CLEANUP_BATCH_SIZE: int = 500
+    POSTS_IMAGE_MAX_BYTES: int = 5 * 1024 * 1024  # an attached image fetched for OCR (Bot API file or URL)
     # posts (memory/posts/): fetching linked pages, and the posts.parsed stream's consumer group
     POSTS_FETCH_ALLOW_PRIVATE: bool = False  # True lets links reach private/loopback addresses (tests)
     POSTS_FETCH_ALLOWED_NETWORKS: tuple = ()  # CIDRs reachable even when private ones are not

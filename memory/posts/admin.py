@@ -26,7 +26,7 @@ class PostAdmin(admin.ModelAdmin):
     readonly_fields = ["text_hash", "events", "stage", "created_at", "updated_at"]
     exclude = ["embedding"]
     inlines = [EnrichmentInline]
-    actions = ["tag_again", "enrich_again", "index_again"]
+    actions = ["tag_again", "enrich_again", "ocr_again", "index_again"]
 
     def _queue(self, request, queryset, task, label, **kwargs):
         ids = list(queryset.values_list("pk", flat=True))
@@ -44,6 +44,12 @@ class PostAdmin(admin.ModelAdmin):
         from .tasks import enrich_post  # noqa: PLC0415
 
         self._queue(request, queryset, enrich_post, "enrichment")
+
+    @admin.action(description="Read the images again (OCR), then index", permissions=["change"])
+    def ocr_again(self, request, queryset):
+        from .tasks import ocr_post_image  # noqa: PLC0415
+
+        self._queue(request, queryset.exclude(images=[]), ocr_post_image, "OCR of the images")
 
     @admin.action(description="Index again", permissions=["change"])
     def index_again(self, request, queryset):
@@ -66,15 +72,17 @@ class PostEnrichmentAdmin(admin.ModelAdmin):
 
     @admin.action(description="Re-run the stage that wrote the selected rows", permissions=["change"])
     def rerun_stage(self, request, queryset):
-        from .tasks import enrich_post, tag_post  # noqa: PLC0415
+        from .tasks import enrich_post, ocr_post_image, tag_post  # noqa: PLC0415
 
         tags = list(queryset.filter(kind=PostEnrichment.Kind.TAGS).values_list("post_id", flat=True))
         crawls = list(queryset.filter(kind=PostEnrichment.Kind.CRAWL).values_list("post_id", flat=True))
+        ocrs = list(queryset.filter(kind=PostEnrichment.Kind.OCR).values_list("post_id", flat=True))
         tag_post.enqueue_many([(pk,) for pk in tags], force=True)
         enrich_post.enqueue_many([(pk,) for pk in crawls])
-        skipped = queryset.count() - len(tags) - len(crawls)
-        self.message_user(request, f"Queued tagging for {len(tags)}, enrichment for {len(crawls)}; "
-                                   f"skipped {skipped} of other kinds.", messages.SUCCESS)
+        ocr_post_image.enqueue_many([(pk,) for pk in ocrs])
+        skipped = queryset.count() - len(tags) - len(crawls) - len(ocrs)
+        self.message_user(request, f"Queued tagging for {len(tags)}, enrichment for {len(crawls)}, "
+                                   f"OCR for {len(ocrs)}; skipped {skipped} of other kinds.", messages.SUCCESS)
 
 
 @admin.register(PostCleanupCheckpoint)

@@ -24,7 +24,10 @@ def crawl(url):
 
 
 def enrich_post(post_id):
-    """Crawl the post's links into its `crawl` enrichment; return {pages, refused}, None if the post is gone."""
+    """Crawl the post's links into its `crawl` enrichment; return {pages, refused, images}, None if the post is gone.
+
+    `images` counts the attached images, which ocr_post_image reads next.
+    """
     started = time.perf_counter()
     post = Post.objects.filter(pk=post_id).first()
     if post is None:
@@ -38,4 +41,4 @@ def enrich_post(post_id):
     events.publish_post(post, "posts.enriched", **counts)
     metrics.ENRICH_PROCESSED.labels(status="enriched").inc()
     metrics.ENRICH_LATENCY.observe(time.perf_counter() - started)
-    return counts
+    return {**counts, "images": len(post.images)}

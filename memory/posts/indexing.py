@@ -12,6 +12,7 @@ from memory.providers.embeddings import EmbeddingError
 
 from . import events, metrics
 from .models import Post, PostEnrichment
+from .ocr import ocr_text
 
 POSTS_PROJECT_SLUG = "posts"
 # A crawled page adds its title and the start of its text; the whole page would drown the post.
@@ -25,8 +26,8 @@ def posts_project(workspace_id):
 
 
 def indexed_text(post):
-    """The post's text followed by the title and an excerpt of each crawled page."""
-    parts = [post.text]
+    """The post's text, the text read from its images, then the title and an excerpt of each crawled page."""
+    parts = [part for part in (post.text, ocr_text(post)) if part.strip()]
     crawl = PostEnrichment.objects.filter(post=post, kind=PostEnrichment.Kind.CRAWL).first()
     for page in (crawl.data.get("pages", []) if crawl else []):
         if page.get("title") or page.get("text"):

@@ -16,6 +16,7 @@ from .models import Post, text_hash
 MAX_TEXT_CHARS = 20_000
 MAX_LINKS = 20
 MAX_LINK_CHARS = 2_000
+MAX_IMAGES = 4
 URL = re.compile(r"https?://[^\s<>\"'()\[\]]+", re.IGNORECASE)
 
 
@@ -31,6 +32,8 @@ class PostInput:
     channel: str = ""
     links: list = field(default_factory=list)
     published_at: dt.datetime | None = None
+    # [{"url": ...}] or [{"telegram": {"kind": "photo"|"document", "sizes": [...]}}]: see memory.posts.images
+    images: list = field(default_factory=list)
 
 
 def links_in(text):
@@ -44,7 +47,11 @@ def links_in(text):
 
 
 def validated(data, source):
-    """A PostInput from a JSON object ({external_id, text, channel?, links?, published_at?}), or InvalidPost."""
+    """A PostInput from a JSON object ({external_id, text, channel?, links?, images?, published_at?}), or InvalidPost.
+
+    `images` are http(s) URLs of attached images (OCR'd after the links are crawled); a post with
+    images may have an empty text.
+    """
     if not isinstance(data, dict):
         raise InvalidPost("a post must be a JSON object")
     external_id = data.get("external_id")
@@ -54,9 +61,15 @@ def validated(data, source):
         raise InvalidPost("external_id must be a non-empty string (or integer) of at most 200 characters")
     if "\x00" in external_id:
         raise InvalidPost("external_id must not contain NUL characters")
-    text = data.get("text")
-    if not isinstance(text, str) or not text.strip():
-        raise InvalidPost("text must be a non-empty string")
+    images = data.get("images", [])
+    if not isinstance(images, list) or not all(isinstance(url, str) and URL.fullmatch(url) for url in images):
+        raise InvalidPost("images must be a list of http(s) URLs")
+    images = list(dict.fromkeys(images))
+    if len(images) > MAX_IMAGES or any(len(url) > MAX_LINK_CHARS for url in images):
+        raise InvalidPost(f"at most {MAX_IMAGES} images with URLs of at most {MAX_LINK_CHARS} characters")
+    text = data.get("text", "" if images else None)
+    if not isinstance(text, str) or not (text.strip() or images):
+        raise InvalidPost("text must be a non-empty string (it may be empty when images are given)")
     if len(text) > MAX_TEXT_CHARS:
         raise InvalidPost(f"text is {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}")
     if "\x00" in text:
@@ -82,7 +95,8 @@ def validated(data, source):
         # As its UTC instant: Python allows offsets up to ±23:59, PostgreSQL only ±15:59.
         published_at = published_at.astimezone(dt.UTC)
     return PostInput(source=source, external_id=external_id.strip(), text=text, channel=channel.strip(),
-                     links=list(dict.fromkeys(links)), published_at=published_at)
+                     links=list(dict.fromkeys(links)), published_at=published_at,
+                     images=[{"url": url} for url in images])
 
 
 def expiry(published_at):
@@ -93,11 +107,12 @@ def expiry(published_at):
 def parse_post(workspace, item):
     """Store one PostInput for workspace; return (outcome, post) with outcome created, updated or duplicate.
 
-    A redelivery (same source and external id, same text) is a duplicate and queues nothing; an edit
-    (changed text) rewrites the post, goes back to `parsed` and is tagged again. Must run inside a
-    transaction: tagging is queued when it commits.
+    A redelivery (same source and external id, same text and images) is a duplicate and queues nothing;
+    an edit of the text rewrites the post, bumps its revision, goes back to `parsed` and is tagged again;
+    an edit of the images alone has them read again. Must run inside a transaction: jobs are queued
+    when it commits.
     """
-    from .tasks import tag_post  # noqa: PLC0415 - the tasks import the services
+    from .tasks import ocr_post_image, tag_post  # noqa: PLC0415 - the tasks import the services
 
     published_at = item.published_at or timezone.now()
     digest = text_hash(item.text)
@@ -109,7 +124,7 @@ def parse_post(workspace, item):
             with transaction.atomic():
                 post = Post.objects.create(
                     workspace=workspace, source=item.source, external_id=item.external_id, channel=item.channel,
-                    text=item.text, text_hash=digest, links=item.links,
+                    text=item.text, text_hash=digest, links=item.links, images=item.images,
                     published_at=published_at, expires_at=expiry(published_at),
                     events=[Post.event_entry("posts.parsed", source=item.source)])
         except IntegrityError:
@@ -121,10 +136,17 @@ def parse_post(workspace, item):
             tag_post.enqueue(post.pk)
             return outcome, post
     if post.text_hash == digest:
-        return "duplicate", post
-    post.text, post.text_hash, post.links = item.text, digest, item.links
+        if post.images == item.images:
+            return "duplicate", post
+        post.images = item.images
+        post.save(update_fields=["images", "updated_at"])
+        # The text is tagged already (the tagging chain would stop at its dedup key): only the images.
+        ocr_post_image.enqueue(post.pk)
+        return "updated", post
+    post.text, post.text_hash, post.links, post.images = item.text, digest, item.links, item.images
     post.channel = item.channel or post.channel
-    post.save(update_fields=["text", "text_hash", "links", "channel", "updated_at"])
+    post.revision += 1
+    post.save(update_fields=["text", "text_hash", "links", "images", "channel", "revision", "updated_at"])
     post.record_event("posts.parsed", stage=Post.Stage.PARSED, source=item.source, edit=True)
     events.publish_post(post, "posts.parsed", outcome="updated")
     tag_post.enqueue(post.pk)
@@ -156,13 +178,37 @@ def from_telegram_update(update):
     message = update[kind]
     chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
     text = message.get("text") or message.get("caption") or ""
-    if not isinstance(text, str) or not text.strip() or "id" not in chat or "message_id" not in message:
+    images = telegram_images(message)
+    if not isinstance(text, str) or not (text.strip() or images) or "id" not in chat or "message_id" not in message:
         return None
     published = message.get("date")
     return PostInput(
         source=Post.Source.TELEGRAM, external_id=f"{chat['id']}:{message['message_id']}", text=text[:MAX_TEXT_CHARS],
         channel=str(chat.get("username") or chat.get("title") or chat["id"])[:255], links=links_in(text)[:MAX_LINKS],
-        published_at=dt.datetime.fromtimestamp(published, tz=dt.UTC) if isinstance(published, int) else None)
+        published_at=dt.datetime.fromtimestamp(published, tz=dt.UTC) if isinstance(published, int) else None,
+        images=images)
+
+
+def _photo_size(size):
+    """The fields of a Bot API PhotoSize (or Document) that picking and fetching a file need."""
+    return {"file_id": size["file_id"], "file_unique_id": str(size.get("file_unique_id") or size["file_id"]),
+            "file_size": size.get("file_size") if isinstance(size.get("file_size"), int) else None,
+            "width": size.get("width") if isinstance(size.get("width"), int) else 0,
+            "height": size.get("height") if isinstance(size.get("height"), int) else 0}
+
+
+def telegram_images(message):
+    """The images a channel message carries: its `photo` (every size; the largest that fits is fetched)
+    or a `document` whose MIME type is an image."""
+    photo = message.get("photo")
+    if isinstance(photo, list):
+        sizes = [_photo_size(s) for s in photo if isinstance(s, dict) and isinstance(s.get("file_id"), str)]
+        return [{"telegram": {"kind": "photo", "sizes": sizes}}] if sizes else []
+    document = message.get("document")
+    if (isinstance(document, dict) and isinstance(document.get("file_id"), str)
+            and str(document.get("mime_type", "")).startswith("image/")):
+        return [{"telegram": {"kind": "document", "sizes": [_photo_size(document)]}}]
+    return []
 
 
 def telegram_post(workspace, update):

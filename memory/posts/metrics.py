@@ -16,7 +16,7 @@ TAGGING_REDIS_DEDUP_HITS = counter(
 TAGGING_TAGS_DROPPED = counter(
     "tagging_tags_dropped_total", "Tags a tagger proposed that are not substrings of the post, dropped.")
 TAGS_PERSISTED = counter(
-    "tags_persisted_total", "persist_tags outcomes (created, updated, unchanged, missing).", ["status"])
+    "tags_persisted_total", "persist_tags outcomes (created, updated, unchanged, stale, missing).", ["status"])
 TAGS_PERSIST_LATENCY = histogram(
     "tags_persist_latency_seconds", "Time of one persist_tags UPSERT.")
 TAGS_PERSIST_CONFLICTS = counter(
@@ -27,4 +27,7 @@ ENRICH_LATENCY = histogram("posts_enrich_latency_seconds", "Time of one enrich_p
 INDEX_PROCESSED = counter(
     "posts_index_processed_total", "Posts through index_post by outcome (indexed, failed, missing).", ["status"])
 INDEX_LATENCY = histogram("posts_index_latency_seconds", "Time of one index_post.")
+OCR_PROCESSED = counter(
+    "posts_ocr_processed_total", "Posts through ocr_post_image by outcome (done, unavailable, missing).", ["status"])
+OCR_LATENCY = histogram("posts_ocr_latency_seconds", "Time of one ocr_post_image (fetching and reading every image).")
 CLEANUP_DELETED = counter("posts_cleanup_deleted_total", "Expired posts deleted by cleanup_expired_posts.")

@@ -53,6 +53,11 @@ class Post(models.Model):
     text = models.TextField()
     text_hash = models.CharField(max_length=64)
     links = models.JSONField(default=list, blank=True)
+    # Attached images to OCR: {"url": ...} (API) or {"telegram": {"kind", "sizes": [PhotoSize...]}} (Bot API).
+    images = models.JSONField(default=list, blank=True)
+    # Bumped by every edit of the text: tagging's dedup key names it, so a text edited back to an earlier
+    # one is tagged again (its old key says "done" for a text that is no longer the current one).
+    revision = models.PositiveIntegerField(default=0)
     stage = models.CharField(max_length=10, choices=Stage.choices, default=Stage.PARSED, db_index=True)
     # [{"event": "posts.tagged", "at": iso, ...}] in the order they happened; appended in SQL (see record_event).
     events = models.JSONField(default=list, blank=True)

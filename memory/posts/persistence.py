@@ -21,12 +21,20 @@ RETURNING (xmax = 0) AS inserted
 
 
 def persist_tags(event):
-    """UPSERT the tags of a `posts.tagged` event; return created, updated, unchanged or missing."""
+    """UPSERT the tags of a `posts.tagged` event; return created, updated, unchanged, stale or missing.
+
+    An event about a text the post no longer has is stale and not written: two edits' events may be
+    persisted out of order, and the row must end with the tags of the current text.
+    """
     started = time.perf_counter()
     post_id, tags, digest = int(event["post_id"]), list(event["tags"]), str(event["tags_hash"])
-    if not Post.objects.filter(pk=post_id).exists():
+    current = Post.objects.filter(pk=post_id).values_list("text_hash", flat=True).first()
+    if current is None:
         metrics.TAGS_PERSISTED.labels(status="missing").inc()
         return "missing"
+    if event.get("text_hash") not in (None, current):
+        metrics.TAGS_PERSISTED.labels(status="stale").inc()
+        return "stale"
     data = {"tags": tags, "keys": [tag_key(tag) for tag in tags], "dropped": int(event.get("dropped", 0)),
             "tagger": str(event.get("tagger", ""))}
     with connection.cursor() as cursor:

@@ -10,17 +10,18 @@ from .models import Post
 def tag_post(post_id, force=False):
     """Tag one post unless this worker or another already tagged this text; return (status, event or None).
 
-    The Redis key is taken with SET NX before the work and given back if tagging fails, so a
-    redelivered run of the same text is skipped on every worker, and a failed one can be retried.
+    The Redis key (post, revision, text hash) is taken with SET NX before the work and given back if
+    tagging fails, so a redelivered run of the same text is skipped on every worker, and a failed one
+    can be retried. The revision makes a text edited back to an earlier one a new key: it is tagged again.
     `force` (the admin's "tag again") skips both layers.
     """
     post = Post.objects.filter(pk=post_id).only("pk", "workspace_id", "channel", "stage", "text", "text_hash",
-                                                "events").first()
+                                                "revision", "events").first()
     if post is None:
         metrics.TAGGING_PROCESSED.labels(status="missing").inc()
         return "missing", None
     cache = tagging.worker_cache()
-    key = tagging.dedup_key(post.pk, post.text_hash)
+    key = tagging.dedup_key(post.pk, post.revision, post.text_hash)
     metrics.TAGGING_CACHE_CAPACITY.set(cache.size)
     if not force and key in cache:
         metrics.TAGGING_PROCESSED.labels(status="cached").inc()
@@ -44,7 +45,7 @@ def tag_post(post_id, force=False):
     metrics.TAGGING_TAGS_DROPPED.inc(result.dropped)
     metrics.TAGGING_PROCESSED.labels(status="tagged").inc()
     event = {"post_id": post.pk, "tags": result.tags, "tags_hash": result.tags_hash, "dropped": result.dropped,
-             "tagger": memory_settings.POSTS_TAGGER}
+             "tagger": memory_settings.POSTS_TAGGER, "text_hash": post.text_hash}
     post.record_event("posts.tagged", stage=Post.Stage.TAGGED, tags=result.tags, tags_hash=result.tags_hash)
     events.publish_post(post, "posts.tagged", tags=result.tags, tags_hash=result.tags_hash)
     return "tagged", event

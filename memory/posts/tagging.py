@@ -2,7 +2,7 @@
 
 The check is case-insensitive over whitespace-normalised text, and each kept tag is returned as it is
 written in the post. Idempotency has two layers: this process's TTL-LRU cache of (post, text hash)
-it already tagged, and a Redis key per (post, text hash) shared by every worker.
+it already tagged, and a Redis key per (post, revision, text hash) shared by every worker.
 """
 
 import collections
@@ -165,5 +165,5 @@ def worker_cache():
         return _cache
 
 
-def dedup_key(post_id, digest):
-    return f"posts:tagged:{post_id}:{digest}"
+def dedup_key(post_id, revision, digest):
+    return f"posts:tagged:{post_id}:{revision}:{digest}"

@@ -4,9 +4,9 @@ from django.tasks import task
 
 from jobs import HIGH_PRIORITY, RetryPolicy
 
-from . import cleanup, enrichment, indexing, persistence, pipeline
+from . import cleanup, enrichment, indexing, ocr, persistence, pipeline
 
-__all__ = ["cleanup_expired_posts", "enrich_post", "index_post", "persist_tags", "tag_post"]
+__all__ = ["cleanup_expired_posts", "enrich_post", "index_post", "ocr_post_image", "persist_tags", "tag_post"]
 
 
 @task(queue_name="memory", priority=HIGH_PRIORITY, retry=RetryPolicy.linear(3, 30), kind="posts")
@@ -22,15 +22,24 @@ def tag_post(post_id, force=False):
 def persist_tags(event):
     """UPSERT a `posts.tagged` event's tags; queue the post's enrichment."""
     status = persistence.persist_tags(event)
-    if status != "missing":
+    if status not in ("missing", "stale"):
         enrich_post.enqueue(event["post_id"])
     return {"status": status}
 
 
 @task(queue_name="memory", retry=RetryPolicy.linear(3, 60), kind="posts")
 def enrich_post(post_id):
-    """Crawl the post's links (and OCR its images); queue its indexing."""
+    """Crawl the post's links; queue the OCR of its images if it has any, else its indexing."""
     counts = enrichment.enrich_post(post_id)
+    if counts is not None:
+        (ocr_post_image if counts["images"] else index_post).enqueue(post_id)
+    return counts or {"skipped": "missing"}
+
+
+@task(queue_name="memory", retry=RetryPolicy.linear(3, 60), kind="posts")
+def ocr_post_image(post_id):
+    """Fetch and OCR the images attached to the post; queue its indexing."""
+    counts = ocr.ocr_post_image(post_id)
     if counts is not None:
         index_post.enqueue(post_id)
     return counts or {"skipped": "missing"}

@@ -1,4 +1,5 @@
-"""The posts page: the latest posts with their stage, tags marked in the text and a preview of the crawled pages."""
+"""The posts page: the latest posts with their stage, tags marked in the text and a preview of the crawled pages
+and of the text read from their images."""
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
@@ -41,13 +42,16 @@ def post_list(request):
     if channel:
         posts = posts.filter(channel=channel)
     posts = list(posts.defer("embedding").prefetch_related(
-        Prefetch("enrichments", queryset=PostEnrichment.objects.filter(kind__in=["tags", "crawl"])))[:POSTS_SHOWN])
+        Prefetch("enrichments", queryset=PostEnrichment.objects.filter(kind__in=["tags", "crawl", "ocr"])))[:POSTS_SHOWN])
     rows = []
     for post in posts:
         by_kind = {row.kind: row for row in post.enrichments.all()}
         tags = by_kind["tags"].data.get("tags", []) if "tags" in by_kind else []
         pages = by_kind["crawl"].data.get("pages", []) if "crawl" in by_kind else []
-        rows.append({"post": post, "tags": tags, "segments": highlighted(post.text, tags), "pages": pages})
+        ocr = by_kind["ocr"].data if "ocr" in by_kind else {}
+        rows.append({"post": post, "tags": tags, "segments": highlighted(post.text, tags), "pages": pages,
+                     "ocr_status": ocr.get("status", ""), "ocr_reason": ocr.get("reason", ""),
+                     "images": ocr.get("images", [])})
     channels = (Post.objects.visible_to(request.user).exclude(channel="").order_by("channel")
                 .values_list("channel", flat=True).distinct()[:200])
     return render(request, "memory/posts/post_list.html",

@@ -19,7 +19,7 @@ def test_linked_pages_are_crawled_and_bad_links_refused_with_reasons(site):  # n
              f"{base}/private/secret"]
     post = make_post(make_workspace(), "Read the Gazette " + " ".join(links))
     assert post.links == links
-    assert enrichment.enrich_post(post.pk) == {"pages": 1, "refused": 5}
+    assert enrichment.enrich_post(post.pk) == {"pages": 1, "refused": 5, "images": 0}
     pages = {page["url"]: page for page in PostEnrichment.objects.get(post=post, kind="crawl").data["pages"]}
     article = pages[f"{base}/article"]
     assert article["ok"] and article["title"] and "seven in the morning" in article["text"]

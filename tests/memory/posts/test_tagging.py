@@ -90,6 +90,44 @@ def test_an_edited_text_is_tagged_again():
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_text_edited_back_to_an_earlier_text_ends_with_the_tags_of_its_current_text(settings):
+    workspace = make_workspace()
+    first, second = "Acme Corp moves billing to PostgreSQL", "Globex opens an office in Berlin"
+
+    def tag_and_persist():
+        status, event = pipeline.tag_post(post.pk)
+        if event is not None:
+            persistence.persist_tags(event)
+        return status
+
+    post = make_post(workspace, first)
+    assert tag_and_persist() == "tagged"
+    make_post(workspace, second)
+    assert tag_and_persist() == "tagged"
+    make_post(workspace, first)  # edited back within the dedup keys' 24 h
+    assert tag_and_persist() == "tagged"
+    post.refresh_from_db()
+    assert post.revision == 2
+    assert PostEnrichment.objects.get(post=post, kind="tags").data["tags"] == tagging.tag_text(first).tags
+    # A redelivered run of the current revision is still skipped, by this worker and by another.
+    assert tag_and_persist() == "cached"
+    settings.MEMORY_POSTS_TAG_CACHE_SIZE = 7
+    assert tag_and_persist() == "deduplicated"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_about_a_text_the_post_no_longer_has_is_not_persisted():
+    workspace = make_workspace()
+    post = make_post(workspace, "Acme Corp moves billing to PostgreSQL")
+    _, old = pipeline.tag_post(post.pk)
+    make_post(workspace, "Globex opens an office in Berlin")
+    _, new = pipeline.tag_post(post.pk)
+    assert persistence.persist_tags(new) == "created"
+    assert persistence.persist_tags(old) == "stale"  # persisted out of order: the older edit's tags lose
+    assert PostEnrichment.objects.get(post=post).data["tags"] == new["tags"]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_persist_tags_writes_a_row_once_and_rewrites_it_only_when_the_hash_changes():
     post = make_post(make_workspace())
     event = {"post_id": post.pk, "tags": ["Acme Corp"], "tags_hash": tagging.tags_hash(["Acme Corp"])}
