@@ -8,15 +8,24 @@ from django.db import connection
 from . import metrics
 from .models import Post, PostEnrichment, tag_key
 
-# The row is written when it is new or its hash differs; `xmax = 0` tells an insert from an update
-# (PostgreSQL sets xmax on the old version of an updated row). No row back: the hash was unchanged.
+ENRICHMENTS, POSTS = PostEnrichment._meta.db_table, Post._meta.db_table
+
+# One round trip: the post's current text hash and the UPSERT, which writes only when the post
+# exists, the event is about its current text (or does not say) and the row is new or its hash
+# differs. `xmax = 0` tells an insert from an update (PostgreSQL sets xmax on the old version of an
+# updated row). Back: (current text hash or NULL if the post is gone, inserted or NULL if not written).
 UPSERT = f"""
-INSERT INTO {PostEnrichment._meta.db_table} (post_id, kind, data, tags_hash, updated_at)
-VALUES (%s, %s, %s::jsonb, %s, now())
-ON CONFLICT (post_id, kind) DO UPDATE
-   SET data = EXCLUDED.data, tags_hash = EXCLUDED.tags_hash, updated_at = EXCLUDED.updated_at
- WHERE {PostEnrichment._meta.db_table}.tags_hash IS DISTINCT FROM EXCLUDED.tags_hash
-RETURNING (xmax = 0) AS inserted
+WITH current AS (SELECT id, text_hash FROM {POSTS} WHERE id = %(post_id)s),
+written AS (
+    INSERT INTO {ENRICHMENTS} (post_id, kind, data, tags_hash, updated_at)
+    SELECT id, %(kind)s, %(data)s::jsonb, %(tags_hash)s, now() FROM current
+     WHERE %(text_hash)s::text IS NULL OR current.text_hash = %(text_hash)s::text
+    ON CONFLICT (post_id, kind) DO UPDATE
+       SET data = EXCLUDED.data, tags_hash = EXCLUDED.tags_hash, updated_at = EXCLUDED.updated_at
+     WHERE {ENRICHMENTS}.tags_hash IS DISTINCT FROM EXCLUDED.tags_hash
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT (SELECT text_hash FROM current), (SELECT inserted FROM written)
 """
 
 
@@ -28,19 +37,20 @@ def persist_tags(event):
     """
     started = time.perf_counter()
     post_id, tags, digest = int(event["post_id"]), list(event["tags"]), str(event["tags_hash"])
-    current = Post.objects.filter(pk=post_id).values_list("text_hash", flat=True).first()
-    if current is None:
-        metrics.TAGS_PERSISTED.labels(status="missing").inc()
-        return "missing"
-    if event.get("text_hash") not in (None, current):
-        metrics.TAGS_PERSISTED.labels(status="stale").inc()
-        return "stale"
+    text_hash = event.get("text_hash")
     data = {"tags": tags, "keys": [tag_key(tag) for tag in tags], "dropped": int(event.get("dropped", 0)),
             "tagger": str(event.get("tagger", ""))}
     with connection.cursor() as cursor:
-        cursor.execute(UPSERT, [post_id, PostEnrichment.Kind.TAGS, json.dumps(data), digest])
-        row = cursor.fetchone()
-    status = "unchanged" if row is None else "created" if row[0] else "updated"
+        cursor.execute(UPSERT, {"post_id": post_id, "kind": PostEnrichment.Kind.TAGS, "data": json.dumps(data),
+                                "tags_hash": digest, "text_hash": None if text_hash is None else str(text_hash)})
+        current, inserted = cursor.fetchone()
+    if current is None:
+        metrics.TAGS_PERSISTED.labels(status="missing").inc()
+        return "missing"
+    if text_hash is not None and current != text_hash:
+        metrics.TAGS_PERSISTED.labels(status="stale").inc()
+        return "stale"
+    status = "unchanged" if inserted is None else "created" if inserted else "updated"
     if status != "created":
         metrics.TAGS_PERSIST_CONFLICTS.inc()
     metrics.TAGS_PERSISTED.labels(status=status).inc()

@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from django.db import transaction
 from django.test import Client
 
 from jobs.models import JobRun
@@ -58,6 +59,30 @@ def test_a_redelivered_batch_creates_nothing_twice_and_an_edit_is_tagged_again(w
     edited = api({"posts": [{"external_id": "7", "text": "second text"}]}, secret)
     assert edited.json()["updated"] == 1
     assert Post.objects.get(external_id="7").text == "second text" and tag_runs().count() == 3
+
+
+def test_a_batch_is_stored_in_a_constant_number_of_queries_with_parse_posts_outcomes(workspace,
+                                                                                    django_assert_max_num_queries):
+    from memory.posts.intake import parse_batch, parse_post, validated
+
+    with transaction.atomic():
+        parse_post(workspace, validated({"external_id": "old", "text": "stored before"}, "api"))
+        parse_post(workspace, validated({"external_id": "edited", "text": "stored before"}, "api"))
+    items = [{"external_id": str(n), "text": f"Release {n} of Acme Corp"} for n in range(200)]
+    items += [{"external_id": "old", "text": "stored before"}, {"external_id": "edited", "text": "edited now"},
+              {"external_id": "5", "text": "Release 5 of Acme Corp, amended"}, {"external_id": "5",
+                                                                                "text": "Release 5 of Acme Corp, amended"}]
+    # The 200 new posts in one SELECT, one INSERT and one COPY of their runs; each edit adds its own few.
+    with django_assert_max_num_queries(30):
+        results = parse_batch(workspace, items, "api")
+    assert [outcome for outcome, _ in results] == ["created"] * 200 + ["duplicate", "updated", "updated", "duplicate"]
+    assert Post.objects.get(external_id="5").text == "Release 5 of Acme Corp, amended"
+    assert Post.objects.get(external_id="5").revision == 1 and Post.objects.count() == 202
+    tagged = [run.args[0] for run in tag_runs()]
+    five, edited = Post.objects.get(external_id="5").pk, Post.objects.get(external_id="edited").pk
+    # Two before the batch, 200 new, the edit of "edited" and the edit of "5" within the batch.
+    assert len(tagged) == 204 and tagged.count(five) == 2 and tagged.count(edited) == 2
+    assert results[-1][1].pk == results[5][1].pk and all(post.pk for _, post in results)
 
 
 def test_one_bad_item_rejects_the_batch_with_reasons_and_stores_nothing(workspace, secret):

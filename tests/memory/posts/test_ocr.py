@@ -232,3 +232,14 @@ def test_the_admin_reruns_ocr_for_posts_with_images_and_for_ocr_rows(server, mem
     admin_client.post("/admin/memory/postenrichment/", {"action": "rerun_stage", "_selected_action": [row.pk]})
     runs = JobRun.objects.filter(task_path="memory.posts.tasks.ocr_post_image")
     assert sorted(run.args[0] for run in runs) == [with_image.pk, with_image.pk]
+
+
+def test_a_photo_without_caption_and_without_tesseract_is_still_indexed(server, monkeypatch, tmp_path, work):
+    bot = make_bot(token=TOKEN)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    webhook(bot, photo_update(caption=None))
+    work()
+    post = Post.objects.get()
+    assert post.text == "" and post.stage == "indexed"
+    assert ocr_row(post)["status"] == "unavailable" and server.paths() == []
+    assert PostEnrichment.objects.get(post=post, kind="tags").data["tags"] == []

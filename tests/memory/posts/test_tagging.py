@@ -159,3 +159,17 @@ def test_the_llm_tagger_keeps_only_verbatim_tags(settings):
         assert "Acme Corp moves billing" in request["body"]["messages"][1]["content"]
     finally:
         server.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_persist_tags_is_one_round_trip_whatever_the_outcome(django_assert_num_queries):
+    post = make_post(make_workspace())
+    event = {"post_id": post.pk, "tags": ["Acme Corp"], "tags_hash": tagging.tags_hash(["Acme Corp"]),
+             "text_hash": post.text_hash}
+    for expected in ("created", "unchanged"):
+        with django_assert_num_queries(1):
+            assert persistence.persist_tags(event) == expected
+    with django_assert_num_queries(1):
+        assert persistence.persist_tags({**event, "text_hash": "0" * 64}) == "stale"
+    with django_assert_num_queries(1):
+        assert persistence.persist_tags({**event, "post_id": post.pk + 1000}) == "missing"
