@@ -2,8 +2,6 @@
 
 import time
 
-from channels.db import database_sync_to_async
-
 from jobs.consumers import LiveConsumer
 from memory.core.tenancy import Workspace
 
@@ -14,12 +12,12 @@ class PostsConsumer(LiveConsumer):
     """Stream post stage events of the user's workspaces (the workspace rule; nothing of others)."""
 
     def allowed(self, user):
-        return True  # what they may read is decided in start(): their workspaces' groups only
+        """Any signed-in user, who follows exactly the workspaces they may read (read here, once)."""
+        self.workspaces = list(Workspace.objects.visible_to(user).values_list("pk", flat=True))
+        return True
 
     async def start(self):
-        user = self.scope["user"]
-        workspaces = await database_sync_to_async(
-            lambda: list(Workspace.objects.visible_to(user).values_list("pk", flat=True)))()
+        workspaces = self.workspaces
         for workspace_id in workspaces:
             await self.join(posts_group(workspace_id))
         await self.accept()
