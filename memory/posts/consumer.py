@@ -1,7 +1,7 @@
 """`manage.py memory posts_consumer`: read the posts.parsed stream into parse_post.
 
 An entry is a flat dict: `workspace` (slug or id), `external_id`, `text`, and optionally `channel`,
-`links` (a JSON list) and `published_at` (ISO 8601). The handler returns only after parse_post's
+`links` and `images` (JSON lists of URLs) and `published_at` (ISO 8601). The handler returns only after parse_post's
 transaction committed, and with it the tag_post run in the job ledger (the outbox), so the consumer
 acknowledges an entry only once its job is durable. A redelivered entry is a duplicate and queues nothing.
 """
@@ -34,11 +34,12 @@ def handle_entry(entry_id, fields):
     (it stays pending and, after MEMORY_POSTS_STREAM_MAX_ATTEMPTS deliveries, goes to the dead-letter stream)."""
     data = dict(fields)
     workspace = workspace_of(data.pop("workspace", ""))
-    if "links" in data:
-        try:
-            data["links"] = json.loads(data["links"])
-        except ValueError:
-            raise InvalidPost(f"entry {entry_id}: links must be a JSON list") from None
+    for name in ("links", "images"):
+        if name in data:
+            try:
+                data[name] = json.loads(data[name])
+            except ValueError:
+                raise InvalidPost(f"entry {entry_id}: {name} must be a JSON list") from None
     item = validated(data, Post.Source.STREAM)
     with transaction.atomic():
         outcome, _ = parse_post(workspace, item)

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from jobs.models import JobRun
 from jobs.queues import get_redis
 from memory.posts.consumer import handle_entry
+from memory.posts.intake import InvalidPost
 from memory.posts.models import Post
 from memory.posts.stream import StreamConsumer, publish
 from tests.memory.factories import make_workspace
@@ -36,6 +37,15 @@ def test_entries_become_posts_and_are_acknowledged_after_their_tagging_is_queued
     posts = {p.external_id: p for p in Post.objects.all()}
     assert posts["s1"].source == "stream" and posts["s1"].links == ["https://acme.example/x"]
     assert posts["s2"].links == ["https://globex.example/"] and tag_runs().count() == 2
+
+
+def test_an_entry_may_carry_image_urls_as_a_json_list():
+    make_workspace("acme")
+    assert handle_entry("1-0", {"workspace": "acme", "external_id": "s3",
+                                "images": json.dumps(["https://cdn.example/a.png"])}) == "created"
+    assert Post.objects.get(external_id="s3").images == [{"url": "https://cdn.example/a.png"}]
+    with pytest.raises(InvalidPost):
+        handle_entry("2-0", {"workspace": "acme", "external_id": "s4", "images": "https://cdn.example/a.png"})
 
 
 def test_a_redelivered_entry_creates_nothing_twice_and_a_bad_one_stays_pending(settings):

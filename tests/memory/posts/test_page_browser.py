@@ -52,3 +52,37 @@ def test_a_posted_post_appears_live_with_its_tags_marked_and_filters_work(live_s
     page.wait_for_url("**tag=**")
     rows = page.locator("#posts tr[data-post]")
     assert rows.count() >= 1 and tag_text.casefold() in rows.first.inner_text().casefold()
+
+
+@pytest.fixture
+def image_server(monkeypatch):
+    """A PNG with printed text on 127.0.0.1; the worker subprocess may fetch it (its env is read after this)."""
+    from tests.memory.chats.fake_servers import FakeServer
+    from tests.memory.documents.samples import png_of_text
+
+    monkeypatch.setenv("MEMORY_POSTS_FETCH_ALLOW_PRIVATE", "1")
+    server = FakeServer()
+    server.route("/notice.png", (200, png_of_text("Invoice 4821 from Zephyrine Logistics is due on Friday."),
+                                 {"Content-Type": "image/png"}))
+    yield server
+    server.close()
+
+
+def test_the_text_read_from_a_posts_image_appears_live_in_the_preview(image_server, live_site, page):  # noqa: F811
+    user = User.objects.create_user("browser", "browser@example.com", "browser-pw")
+    workspace = make_workspace("demo")
+    Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.OWNER)
+    secret = ApiToken.issue(user, "producer", workspace=workspace)
+    page.goto(f"{live_site}/accounts/login/?next=/posts/")
+    page.fill("#id_username", "browser")
+    page.fill("#id_password", "browser-pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_site}/posts/")
+    page.wait_for_function("() => document.getElementById('live-state').textContent === 'live'")
+    body = json.dumps({"posts": [{"external_id": "1", "text": "The supplier's notice", "channel": "finance",
+                                  "images": [f"{image_server.url}/notice.png"]}]}).encode()
+    urllib.request.urlopen(urllib.request.Request(f"{live_site}/api/posts", data=body, headers={
+        "Content-Type": "application/json", "Authorization": f"Bearer {secret}"}))
+    row = "#posts tr[data-stage=indexed]:has-text('supplier')"
+    page.wait_for_selector(f"{row} .ocr-text", timeout=90_000)
+    assert "Zephyrine Logistics" in page.locator(f"{row} .ocr-text").inner_text()
