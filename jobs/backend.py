@@ -76,9 +76,8 @@ class RQBackend(BaseTaskBackend):
                 written = answers = chunk
             if autocommit and written:
                 push_written(written)
-            elif not policy.paused:
-                for run in written:
-                    dispatch_on_commit(run)
+            elif not policy.paused and written:
+                dispatch_on_commit(written)
             fresh = {id(run) for run in written}
             for answer in answers:
                 result = to_task_result(answer, task)

@@ -22,16 +22,17 @@ logger = logging.getLogger("jobs.dispatch")
 ENTRYPOINT = "jobs.runner.execute"
 
 
-def dispatch_on_commit(run):
-    """Hand the run to RQ once the surrounding transaction commits, batched with its siblings."""
+def dispatch_on_commit(runs):
+    """Hand runs to RQ once the surrounding transaction commits, batched with their siblings."""
     conn = transaction.get_connection()
     batch = getattr(conn, "_jobs_outbox", None)
     if batch is None:
         batch = conn._jobs_outbox = []
-    batch.append(run)
-    # One callback per run, but the first to fire dispatches the whole batch: a callback lost
-    # to a rolled-back savepoint must not strand its siblings. A rolled-back transaction drops
-    # its callbacks with its rows: no run and no RQ job (stale batch entries match no row).
+    batch.extend(runs)
+    # One callback per enqueue (its runs share one savepoint), but the first to fire dispatches
+    # the whole batch: a callback lost to a rolled-back savepoint must not strand its siblings.
+    # A rolled-back transaction drops its callbacks with its rows: no run and no RQ job (stale
+    # batch entries match no row).
     transaction.on_commit(lambda: _flush_outbox(conn))
 
 

@@ -44,7 +44,15 @@ def test_the_request_id_is_read_at_each_enqueue_not_taken_from_the_prototype():
     assert outside.request_id == ""
 
 
-def test_an_admin_policy_edit_reaches_the_next_enqueue():
+@pytest.fixture
+def fresh_policies():
+    """The policy cache forgets this test's overrides (a flush sends no post_delete)."""
+    forget()
+    yield
+    forget()
+
+
+def test_an_admin_policy_edit_reaches_the_next_enqueue(fresh_policies):
     before = _row(always_fails.enqueue())
     TaskPolicy.objects.create(task_path=always_fails.module_path, max_attempts=7, backoff="fixed",
                               backoff_base=5)
