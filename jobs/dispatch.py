@@ -14,6 +14,7 @@ from rq.job import JobStatus as RQJobStatus
 
 from .conf import jobs_settings
 from .queues import get_redis, get_rq_queue
+from .rq_hash import add_queued, job_options
 from .status import RunStatus
 
 logger = logging.getLogger("jobs.dispatch")
@@ -21,16 +22,17 @@ logger = logging.getLogger("jobs.dispatch")
 ENTRYPOINT = "jobs.runner.execute"
 
 
-def dispatch_on_commit(run):
-    """Hand the run to RQ once the surrounding transaction commits, batched with its siblings."""
+def dispatch_on_commit(runs):
+    """Hand runs to RQ once the surrounding transaction commits, batched with their siblings."""
     conn = transaction.get_connection()
     batch = getattr(conn, "_jobs_outbox", None)
     if batch is None:
         batch = conn._jobs_outbox = []
-    batch.append(run)
-    # One callback per run, but the first to fire dispatches the whole batch: a callback lost
-    # to a rolled-back savepoint must not strand its siblings. A rolled-back transaction drops
-    # its callbacks with its rows: no run and no RQ job (stale batch entries match no row).
+    batch.extend(runs)
+    # One callback per enqueue (its runs share one savepoint), but the first to fire dispatches
+    # the whole batch: a callback lost to a rolled-back savepoint must not strand its siblings.
+    # A rolled-back transaction drops its callbacks with its rows: no run and no RQ job (stale
+    # batch entries match no row).
     transaction.on_commit(lambda: _flush_outbox(conn))
 
 
@@ -79,25 +81,19 @@ def push_written(runs, previous=None):
 def push_all(runs):
     """Push dispatched runs to RQ in one Redis round trip (raises RedisError)."""
     with get_redis().pipeline() as pipe:
+        add_queued(pipe, [run for run in runs if run.status != RunStatus.SCHEDULED], ENTRYPOINT)
         for run in runs:
-            push(run, run.status == RunStatus.SCHEDULED, pipeline=pipe)
+            if run.status == RunStatus.SCHEDULED:  # rare: RQ's own path, into its scheduled registry
+                push_scheduled(run, pipe)
         pipe.execute()
 
 
-def push(run, delayed, pipeline):
-    """Add the RQ job of a run to `pipeline`: JSON payload, the run id as its only argument."""
+def push_scheduled(run, pipeline):
+    """Add the RQ job of a run that waits for run_after to `pipeline`: JSON payload, the run id its argument."""
     queue = get_rq_queue(run.rq_queue_name)
-    options = {
-        "job_id": run.rq_job_id,
-        "timeout": -1,  # time limits are enforced by jobs.limits, not RQ's SIGALRM
-        "result_ttl": run.result_ttl,
-        "failure_ttl": max(run.result_ttl, 86400),
-        "description": run.task_path,
-    }
-    if delayed:
-        job = queue.create_job(ENTRYPOINT, args=[str(run.pk)], status=RQJobStatus.SCHEDULED, **options)
-        return queue.schedule_job(job, run.run_after, pipeline=pipeline)
-    return queue.enqueue_call(ENTRYPOINT, args=[str(run.pk)], pipeline=pipeline, **options)
+    options = job_options(run.rq_job_id, run.task_path, run.result_ttl)
+    job = queue.create_job(ENTRYPOINT, args=[str(run.pk)], status=RQJobStatus.SCHEDULED, **options)
+    return queue.schedule_job(job, run.run_after, pipeline=pipeline)
 
 
 def dispatch_pending(limit=1000, now=None):

@@ -37,7 +37,7 @@ _PASS = {
     "BigIntegerField": _is_int, "AutoField": _is_int, "BigAutoField": _is_int,
     "FloatField": _is_float, "UUIDField": _is_uuid, "DateTimeField": _is_aware_datetime,
 }
-_plans = {}  # (model, fields) -> [(field, attname, the check a value passes with or None, its adapter)]
+_plans = {}  # (model, fields) -> [(field, attname, the check a value passes with or None, its adapter, per row)]
 
 
 def _plan(fields):
@@ -46,28 +46,60 @@ def _plan(fields):
         target = field.target_field if isinstance(field, models.ForeignKey) else field
         internal_type = target.get_internal_type()
         passes = _PASS.get(internal_type)
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            passes = None  # pre_save() sets these
+        # pre_save() sets these, for each row its own instant.
+        per_row = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        if per_row:
+            passes = None
         # Integers get the same sized wrapper (Int4, Int8...) as Django gives them; keys of an
         # auto field go as plain ints, as Django sends them.
         adapt = None
         if passes is _is_int and not internal_type.endswith("AutoField"):
             adapt = partial(connection.ops.adapt_integerfield_value, internal_type=internal_type)
-        plan.append((field, field.attname, passes, adapt))
+        plan.append((field, field.attname, passes, adapt, per_row))
     return plan
 
 
-def row_values(obj, fields):
-    """Column values for INSERTing `obj` (a new instance; __init__ set the defaults)."""
+def row_values(obj, fields, like=None):
+    """Column values for INSERTing `obj` (a new instance; __init__ set the defaults).
+
+    `like` is (another new instance, its row values), for a bulk insert of siblings (see
+    JobRun.sibling): an attribute holding the very object `like` holds gets its converted value.
+    Only the few attributes that differ per run (id, arguments, timestamps) are converted again.
+    """
+    plan = _plan_of(obj, fields)
+    if like is not None:
+        theirs, values, mine = like[0].__dict__, list(like[1]), obj.__dict__
+        for index, entry in enumerate(plan):
+            if mine[entry[1]] is not theirs[entry[1]] or entry[4]:
+                values[index] = _value(obj, entry)
+        return values
+    return [_value(obj, entry) for entry in plan]
+
+
+def _plan_of(obj, fields):
     key = (type(obj), id(fields))  # the model's cached field list: hashing its fields costs more
     plan = _plans.get(key)
     if plan is None:
         plan = _plans[key] = _plan(fields)
-    values = []
-    for field, attname, passes, adapt in plan:
-        value = getattr(obj, attname)
-        if value is None or (passes is not None and passes(value)):
-            values.append(value if adapt is None or value is None else adapt(value))
-        else:
-            values.append(field.get_db_prep_save(field.pre_save(obj, True), connection))
-    return values
+    return plan
+
+
+def _value(obj, entry):
+    field, attname, passes, adapt, _ = entry
+    value = getattr(obj, attname)
+    if value is None or (passes is not None and passes(value)):
+        return value if adapt is None or value is None else adapt(value)
+    return field.get_db_prep_save(field.pre_save(obj, True), connection)
+
+
+def differing_columns(obj, like, fields):
+    """Indexes of the columns whose value `obj` does not share with `like` (see row_values)."""
+    plan = _plan_of(obj, fields)
+    mine, theirs = obj.__dict__, like.__dict__
+    return tuple(index for index, entry in enumerate(plan) if entry[4] or mine[entry[1]] is not theirs[entry[1]])
+
+
+def column_values(obj, fields, indexes):
+    """The row values of `obj` in the columns at `indexes` only."""
+    plan = _plan_of(obj, fields)
+    return [_value(obj, plan[index]) for index in indexes]
