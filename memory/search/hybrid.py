@@ -13,6 +13,7 @@ from django.db.models import Expression, F, FloatField, Value
 from pgvector.django import CosineDistance
 
 from memory.providers.embeddings import get_embedding_provider
+from memory.search import statement
 from memory.search.fusion import fuse_scores
 from memory.search.terms import query_terms
 
@@ -250,16 +251,35 @@ def fuse(rankings, limit):
 def hybrid_search(memories, query, limit=10, provider=None, *, budget=MATCH_BUDGET_ROWS):
     """Rank `memories` (already scoped to what the caller may see) for `query`.
 
-    `budget` bounds the rows the text side scores (candidate_match); None scores every row any
-    term matches, which bench/retrieval.py times as its baseline.
+    The rankings of text_ranking and vector_ranking (same candidates, same order), read in one
+    statement (memory.search.statement), fused, and only the hits read whole. `budget` bounds the
+    rows the text side scores (candidate_match); None scores every row any term matches.
     """
     terms = query_terms(query, memories.db)
     vector = (provider or get_embedding_provider()).embed([query])[0]
-    hits = fuse({"text": text_ranking(memories, query, terms=terms, vector=vector, budget=budget,
-                                      fields=CANDIDATE_FIELDS),
-                 "vector": vector_ranking(memories, query, vector=vector, terms=terms, fields=CANDIDATE_FIELDS)},
-                limit)
-    return read_whole(memories, hits)
+    found = statement.candidates(
+        memories, terms, candidate_tsquery(terms, budget), vector, per_term=per_term_sql(),
+        text_pool=TEXT_POOL, text_limit=CANDIDATES, vector_limit=VECTOR_CANDIDATES, ef_search=EF_SEARCH)
+    for candidate in found["text"]:
+        candidate.similarity = (candidate.similarity or 0.0) * length_factor(candidate.content)
+    for candidate in found["vector"]:
+        candidate.similarity = candidate.similarity * length_factor(candidate.content)
+    vector_side = sorted(found["vector"], key=lambda candidate: -candidate.similarity)[:CANDIDATES]
+    return read_whole(memories, fuse({"text": found["text"], "vector": vector_side}, limit))
+
+
+def candidate_tsquery(terms, budget=MATCH_BUDGET_ROWS):
+    """candidate_match as tsquery text ("('alic') | ('puppi' & 'new')"); None without terms."""
+    if not terms:
+        return None
+    selected, join = candidate_terms(terms, budget)
+    return (" | " if join is operator.or_ else " & ").join(f"({term.text})" for term in selected)
+
+
+def per_term_sql():
+    """TextScore's SQL for one term, its search vector left as {vector}."""
+    weights = "{" + ",".join(str(float(w)) for w in RANK_WEIGHTS) + "}"
+    return TextScore.per_term.replace("{weights}", weights).replace("{norm}", str(int(RANK_NORMALIZATION)))
 
 
 def read_whole(memories, hits):
