@@ -21,8 +21,13 @@ CANDIDATES = 50
 # Nearest neighbours read before the length adjustment re-orders them and keeps CANDIDATES.
 VECTOR_CANDIDATES = 2 * CANDIDATES
 # An HNSW scan returns at most hnsw.ef_search rows (pgvector's default: 40), fewer than the
-# candidates asked for; a wider search list also finds more of the true nearest neighbours.
-EF_SEARCH = VECTOR_CANDIDATES
+# candidates asked for; a wider search list also finds more of the true nearest neighbours. Some of
+# them the caller's scope then filters out; hybrid_search's iterative scan (memory.search.statement)
+# scans on until VECTOR_CANDIDATES remain, and a second pass of the graph costs more than a wider
+# first one: at 100,000 memories of which 4% were out of scope, the vector side took p50 5.0 ms
+# with ef_search 100 (every query needed a second pass), 2.4 ms with 130 and 3.1 ms with 160
+# (EXPLAIN ANALYZE, 150 questions, load 5.5 on 2 cores).
+EF_SEARCH = VECTOR_CANDIDATES + 30
 # How many memories the text side ranks at most, as estimated from the terms' frequencies. Every
 # matched row costs a heap visit to read its search_vector (about 5 us on an idle machine, the
 # bulk of a text query's time: EXPLAIN (ANALYZE, BUFFERS) at 100,000 memories showed 6,145 heap
@@ -31,8 +36,12 @@ EF_SEARCH = VECTOR_CANDIDATES
 # selected. When even the rarest term holds more (a frequent speaker's name), rows must hold the
 # rarest terms together (AND-ed) until the estimate fits. Tuning half of the development set, with
 # the budget scaled to its size (bench/retrieval.py --tune), fused R@10 for 250 / 500 / 1,000 /
-# 2,000 / 4,000 rows at 100,000 memories: 0.695 / 0.720 / 0.730 / 0.725 / 0.730.
-MATCH_BUDGET_ROWS = 1000
+# 2,000 / 4,000 rows at 100,000 memories: 0.695 / 0.720 / 0.730 / 0.725 / 0.730. Measured since at
+# 100,000 memories itself (the development set searched beside 100,000 other turns, so the row
+# estimates are the real ones; bench/retrieval.py's "at scale" lines), tuning half, fused R@10 /
+# MRR for 250 / 500 / 750 / 1,000 rows: 0.720 / 0.431, 0.760 / 0.449, 0.755 / 0.450, 0.730 / 0.437;
+# and half the rows scored is half the text side's work.
+MATCH_BUDGET_ROWS = 500
 # ts_rank's weights for {D, C, B, A}: D the day lexemes, B the speaker, A the text.
 RANK_WEIGHTS = [0.5, 0.2, 0.5, 1.0]
 # ts_rank normalisation 0: no length normalisation. With normalisation 1 (divide by 1 + log length)

@@ -19,6 +19,7 @@ true) there sets both for this statement's transaction only, without a transacti
 
 from dataclasses import dataclass
 
+import numpy as np
 from django.db import connections
 
 # The ORDER BY key of the HNSW scan: the query CTE, evaluated (and so the settings made) before
@@ -63,7 +64,12 @@ class Candidate:
 
 
 def vector_literal(vector):
-    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+    """pgvector's text form of `vector`: 9 significant digits give every float4 (what pgvector stores) exactly.
+
+    One %-format in C: a third of the time of joining repr() of each float, and a shorter text to parse.
+    """
+    values = np.asarray(vector, dtype=np.float32).tolist()
+    return ("[" + ",".join(["%.9g"] * len(values)) + "]") % tuple(values)
 
 
 def scope_sql(memories):
