@@ -100,3 +100,11 @@ def test_the_vector_side_scans_on_past_the_rows_the_scope_filters_out():
         plan = "\n".join(line for (line,) in cursor.fetchall())
     assert "Index Scan using memory_embedding_hnsw" in plan
     assert (len(found["text"]), len(found["vector"])) == (0, 30)
+
+
+def test_the_query_vector_is_sent_exactly_as_pgvector_stores_it():
+    vector = np.random.default_rng(3).normal(0, 0.05, 384).astype(np.float32)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT %s::vector::real[]", [statement.vector_literal(vector)])
+        stored = np.array(cursor.fetchone()[0], dtype=np.float32)
+    np.testing.assert_array_equal(stored, vector)
