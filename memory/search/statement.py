@@ -20,6 +20,7 @@ true) there sets both for this statement's transaction only, without a transacti
 from dataclasses import dataclass
 
 import numpy as np
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
 # The ORDER BY key of the HNSW scan: the query CTE, evaluated (and so the settings made) before
@@ -93,9 +94,14 @@ def candidates(memories, terms, match, vector, *, per_term, text_pool, text_limi
 
     `match` is the tsquery text selecting the text side's rows (None: no text side); the text side
     is ordered by score then raw similarity, the vector side by distance (hybrid adjusts and
-    re-orders it). `similarity` is the raw cosine similarity on both.
+    re-orders it). `similarity` is the raw cosine similarity on both. A queryset that can hold no
+    row (`none()`, `pk__in=[]`: a user without a workspace) reads nothing.
     """
-    scope, scope_params = scope_sql(memories)
+    found = {"text": [], "vector": []}
+    try:
+        scope, scope_params = scope_sql(memories)
+    except EmptyResultSet:
+        return found
     text_score, text_params = score_sql(terms, "scope.search_vector", per_term)
     # No term to match (a query of stop words): the text side selects nothing.
     text_match, match_params = ("scope.search_vector @@ %s::tsquery", [match]) if match else ("false", [])
@@ -107,7 +113,6 @@ def candidates(memories, terms, match, vector, *, per_term, text_pool, text_limi
     params = [vector_literal(vector), str(int(ef_search)),
               *text_params, *scope_params, *match_params,
               *text_params, *scope_params]
-    found = {"text": [], "vector": []}
     with connections[memories.db].cursor() as cursor:
         cursor.execute(sql, params)
         for side, pk, rank, similarity, content in cursor.fetchall():

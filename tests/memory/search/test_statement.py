@@ -108,3 +108,10 @@ def test_the_query_vector_is_sent_exactly_as_pgvector_stores_it():
         cursor.execute("SELECT %s::vector::real[]", [statement.vector_literal(vector)])
         stored = np.array(cursor.fetchone()[0], dtype=np.float32)
     np.testing.assert_array_equal(stored, vector)
+
+
+@pytest.mark.parametrize("nothing", [Memory.objects.none, lambda: Memory.objects.filter(pk__in=[])])
+def test_a_scope_that_can_hold_no_memory_finds_none(memories, nothing, django_assert_num_queries):
+    hybrid.hybrid_search(memories, "beagle puppy")  # the words parsed
+    with django_assert_num_queries(0):
+        assert hybrid.hybrid_search(nothing(), "beagle puppy") == []
