@@ -156,8 +156,7 @@ class TextScore(Expression):
         vector, vector_params = compiler.compile(self.vector)
         if vector_params:
             raise ValueError("search_vector compiled to SQL with parameters")
-        weights = "{" + ",".join(str(float(w)) for w in RANK_WEIGHTS) + "}"
-        sql = self.per_term.format(vector=vector, weights=weights, norm=int(RANK_NORMALIZATION))
+        sql = per_term_sql().replace("{vector}", vector)
         params = []
         for term in self.terms:
             params += [term.text, term.text, float(term.weight)]
@@ -269,12 +268,17 @@ def hybrid_search(memories, query, limit=10, provider=None, *, budget=MATCH_BUDG
     found = statement.candidates(
         memories, terms, candidate_tsquery(terms, budget), vector, per_term=per_term_sql(),
         text_pool=TEXT_POOL, text_limit=CANDIDATES, vector_limit=VECTOR_CANDIDATES, ef_search=EF_SEARCH)
-    for candidate in found["text"]:
+    # Each side in its statement's order (UNION ALL promises none; the iterative HNSW scan returns
+    # its rows nearly in order): text score, then raw similarity (a missing one first, as SQL's
+    # DESC does); distance; then the vector side by length-adjusted similarity.
+    text_side = sorted(found["text"], key=lambda c: (-c.rank, c.similarity is not None, -(c.similarity or 0.0)))
+    for candidate in text_side:
         candidate.similarity = (candidate.similarity or 0.0) * length_factor(candidate.content)
-    for candidate in found["vector"]:
+    vector_side = sorted(found["vector"], key=lambda candidate: -candidate.similarity)
+    for candidate in vector_side:
         candidate.similarity = candidate.similarity * length_factor(candidate.content)
-    vector_side = sorted(found["vector"], key=lambda candidate: -candidate.similarity)[:CANDIDATES]
-    return read_whole(memories, fuse({"text": found["text"], "vector": vector_side}, limit))
+    vector_side = sorted(vector_side, key=lambda candidate: -candidate.similarity)[:CANDIDATES]
+    return read_whole(memories, fuse({"text": text_side, "vector": vector_side}, limit))
 
 
 def candidate_tsquery(terms, budget=MATCH_BUDGET_ROWS):
