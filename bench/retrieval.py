@@ -19,9 +19,10 @@ Latency: --memories more turns (other seeds of the same generator) go into a sec
 embeddings reuse the development set's vectors with small noise, so 100,000 texts need not be
 embedded on CPU. The HNSW index is rebuilt after the load and the table analysed, as after a bulk
 import. p50/p95 is the time of one hybrid_search call (query embedding included) scoped to that
-project, in this process (no HTTP). The same run times the baseline, hybrid_search without the text
-side's candidate budget (every row any query term matches is scored, as before), alternating the two
-per query so that the machine's load weighs on both alike, and prints the ratio and the load average.
+project, in this process (no HTTP). The same run times the baselines, alternating them per query
+so that the machine's load weighs on all alike, and prints the ratios and the load average:
+session 5's search (the two rankings as separate ORM queries), hybrid_search without the text
+side's candidate budget (every row any query term matches is scored), and the query embedding alone.
 
 --tune prints, on the tuning half, the fusion grid and the candidate budgets the constants in
 memory/search/ were chosen from.
@@ -196,15 +197,36 @@ def percentiles(samples):
     return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
 
 
+def hybrid_search_separately(memories, query, limit=DEPTH):
+    """Session 5's hybrid search, the baseline: the text and vector rankings as ORM queries one after the other.
+
+    The same candidates as memory.search.hybrid.hybrid_search reads in one statement (ties at a
+    LIMIT aside), fused the same way.
+    """
+    from memory.providers.embeddings import get_embedding_provider
+    from memory.search import hybrid
+    from memory.search.terms import query_terms
+
+    terms = query_terms(query, memories.db)
+    vector = get_embedding_provider().embed([query])[0]
+    rankings = {"text": hybrid.text_ranking(memories, query, terms=terms, vector=vector, fields=hybrid.CANDIDATE_FIELDS),
+                "vector": hybrid.vector_ranking(memories, query, vector=vector, terms=terms,
+                                                fields=hybrid.CANDIDATE_FIELDS)}
+    return hybrid.read_whole(memories, hybrid.fuse(rankings, limit))
+
+
 def latency(workspace, count, queries, dev_vectors):
     """p50/p95 ms of hybrid_search over `count` generated turns in a project of their own.
 
-    Returns ((p50, p95) with the candidate budget, (p50, p95) without it, load seconds).
+    Returns ((p50, p95) of hybrid_search, {baseline: (p50, p95)}, load seconds). The baselines,
+    timed in the same loop: session 5's path (hybrid_search_separately), and hybrid_search without
+    the text side's candidate budget.
     """
     from django.db import connection
 
     from memory.models import Memory, Project
     from memory.search.hybrid import hybrid_search
+    from memory.search.terms import lexeme_frequencies
 
     project = Project.objects.create(workspace=workspace, name="Scale", slug="scale")
     noise = np.random.default_rng(11)
@@ -224,32 +246,52 @@ def latency(workspace, count, queries, dev_vectors):
                        " WITH (m = 16, ef_construction = 64)")
         cursor.execute("ANALYZE memory_memory")
     load_s = time.perf_counter() - started
+    # The row estimates and rarities of the table as it is now (a process re-reads them every 5 minutes).
+    lexeme_frequencies.clear()
     memories = Memory.objects.filter(project=project).unexpired()
-    for query in queries[:5]:  # warm the model, the caches and the connection
-        hybrid_search(memories, query)
-        hybrid_search(memories, query, budget=None)
     from memory.providers.embeddings import get_embedding_provider
 
     provider = get_embedding_provider()
-    samples, baseline, embedding = [], [], []
-    for query in queries:  # alternated, so that a burst of load from elsewhere weighs on both
-        started = time.perf_counter()
-        hybrid_search(memories, query)
-        samples.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        hybrid_search(memories, query, budget=None)
-        baseline.append((time.perf_counter() - started) * 1000)
-        started = time.perf_counter()
-        provider.embed([query])
-        embedding.append((time.perf_counter() - started) * 1000)
-    p50, p95 = percentiles(samples)
-    base50, base95 = percentiles(baseline)
-    emb50, emb95 = percentiles(embedding)
-    print(f"baseline (no candidate budget): p50 {base50:.1f} ms, p95 {base95:.1f} ms;"
-          f" with the budget {p50 / base50:.2f}x (p50) and {p95 / base95:.2f}x (p95) of it")
-    print(f"of which the query embedding alone (measured apart): p50 {emb50:.1f} ms, p95 {emb95:.1f} ms;"
-          f" load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    return (p50, p95), (base50, base95), load_s
+    timed = {
+        "hybrid_search": lambda query: hybrid_search(memories, query),
+        "session 5 (separate queries)": lambda query: hybrid_search_separately(memories, query),
+        "no candidate budget": lambda query: hybrid_search(memories, query, budget=None),
+        "query embedding alone": lambda query: provider.embed([query]),
+    }
+    for query in queries[:5]:  # warm the model, the caches and the connection
+        for search in timed.values():
+            search(query)
+    samples = {name: [] for name in timed}
+    for query in queries:  # alternated, so that a burst of load from elsewhere weighs on all alike
+        for name, search in timed.items():
+            started = time.perf_counter()
+            search(query)
+            samples[name].append((time.perf_counter() - started) * 1000)
+    p50, p95 = percentiles(samples.pop("hybrid_search"))
+    baselines = {}
+    for name, values in samples.items():
+        base50, base95 = baselines[name] = percentiles(values)
+        print(f"{name}: p50 {base50:.1f} ms, p95 {base95:.1f} ms; hybrid_search is {p50 / base50:.2f}x (p50)"
+              f" and {p95 / base95:.2f}x (p95) of it")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    return (p50, p95), baselines, load_s
+
+
+def at_scale(memories, tuning, held_out, pk_of, scale_memories):
+    """Print fused R@5 / R@10 / MRR of the development set searched while the other turns are in the table.
+
+    The development set's own project is searched as before, but the term rarities and row
+    estimates (and so which terms select the text side's rows) are those of the whole table, as at
+    `scale_memories` memories, rather than of 3,840 turns.
+    """
+    from memory.search.hybrid import hybrid_search
+
+    for name, questions in (("tuning", tuning), ("held-out", held_out)):
+        ranks = [first_hit([h.memory.pk for h in hybrid_search(memories, q.text, limit=DEPTH)],
+                           {pk_of[i] for i in q.evidence}) for q in questions]
+        r5, r10, mrr = metrics(ranks)
+        print(f"fused at {scale_memories:,} memories, {name} half ({len(questions)}): R@5 {r5:.3f} R@10 {r10:.3f}"
+              f" MRR {mrr:.3f}")
 
 
 def main():
@@ -296,6 +338,7 @@ def main():
             (p50, p95), _, load_s = latency(workspace, options.memories, queries, vectors)
             print(f"latency at {options.memories:,} memories (loaded in {load_s:.0f} s), {len(queries)} queries:"
                   f" p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+            at_scale(memories, tuning, held_out, pk_of, options.memories)
         from django.db import connections
 
         connections.close_all()

@@ -92,16 +92,12 @@ class OnnxSentenceEmbedder:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=max_length)
 
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = usable_cores()
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.log_severity_level = 3
-        # Idle pool threads would otherwise spin after each run, taking CPU from the web server and
-        # the other worker on a 2-core machine; measured: no loss of throughput without it.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
+        self.session = self._session(ort, model_path, threads=usable_cores())
+        # One text (a search query) is a few dozen tokens: too little work to share between threads
+        # that sleep between operators (no spinning, below) and must be woken for each of them. A
+        # query through the 2-thread session took p50 15.2 / 19.8 ms, through a 1-thread one 9.4 /
+        # 13.9 ms (200 questions of bench/retrieval.py, two rounds, load 3.7 on 2 cores).
+        self.single_session = self._session(ort, model_path, threads=1)
         self.input_names = {i.name for i in self.session.get_inputs()}
         missing = {"input_ids", "attention_mask"} - self.input_names
         if missing:
@@ -116,6 +112,19 @@ class OnnxSentenceEmbedder:
         self._lock = threading.Lock()
         width = self.output.shape[-1]
         self.dimensions = width if isinstance(width, int) else self._run(["dimension probe"]).shape[1]
+
+    @staticmethod
+    def _session(ort, model_path, *, threads):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        options.log_severity_level = 3
+        # Idle pool threads would otherwise spin after each run, taking CPU from the web server and
+        # the other worker on a 2-core machine; measured: no loss of throughput without it.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        return ort.InferenceSession(str(model_path), sess_options=options, providers=["CPUExecutionProvider"])
 
     @classmethod
     def packaged(cls, batch_size=32):
@@ -172,8 +181,9 @@ class OnnxSentenceEmbedder:
         feeds = {"input_ids": ids, "attention_mask": mask}
         if "token_type_ids" in self.input_names:
             feeds["token_type_ids"] = np.zeros_like(ids)
+        session = self.single_session if len(encodings) == 1 else self.session
         with self._lock:
-            (output,) = self.session.run([self.output.name], feeds)
+            (output,) = session.run([self.output.name], feeds)
         if self.output_pooled:
             return normalize_rows(output)
         weights = mask[:, :, None].astype(np.float32)

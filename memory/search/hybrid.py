@@ -13,15 +13,25 @@ from django.db.models import Expression, F, FloatField, Value
 from pgvector.django import CosineDistance
 
 from memory.providers.embeddings import get_embedding_provider
+from memory.search import statement
 from memory.search.fusion import fuse_scores
 from memory.search.terms import query_terms
 
 CANDIDATES = 50
-# Nearest neighbours read before the length adjustment re-orders them and keeps CANDIDATES.
-VECTOR_CANDIDATES = 2 * CANDIDATES
+# Nearest neighbours read before the length adjustment re-orders them and keeps CANDIDATES. With
+# TEXT_POOL, chosen at 100,000 memories (the development set searched beside 100,000 other turns,
+# tuning half, fused R@10 / MRR, and this process's plus its PostgreSQL backend's CPU time per
+# search): pool 200 and 100 neighbours 0.760 / 0.449, 15.3 ms; pool 100 and 100 neighbours the
+# same, 14.5 ms; pool 100 and 60 neighbours 0.765 / 0.451, 13.4 ms (load 7.5 on 2 cores).
+VECTOR_CANDIDATES = CANDIDATES + 10
 # An HNSW scan returns at most hnsw.ef_search rows (pgvector's default: 40), fewer than the
-# candidates asked for; a wider search list also finds more of the true nearest neighbours.
-EF_SEARCH = VECTOR_CANDIDATES
+# candidates asked for; a wider search list also finds more of the true nearest neighbours. Some of
+# them the caller's scope then filters out; hybrid_search's iterative scan (memory.search.statement)
+# scans on until VECTOR_CANDIDATES remain, and a second pass of the graph costs more than a wider
+# first one: at 100,000 memories of which 4% were out of scope, the vector side took p50 5.0 ms
+# with ef_search 100 (every query needed a second pass), 2.4 ms with 130 and 3.1 ms with 160
+# (EXPLAIN ANALYZE, 150 questions, load 5.5 on 2 cores).
+EF_SEARCH = VECTOR_CANDIDATES + 30
 # How many memories the text side ranks at most, as estimated from the terms' frequencies. Every
 # matched row costs a heap visit to read its search_vector (about 5 us on an idle machine, the
 # bulk of a text query's time: EXPLAIN (ANALYZE, BUFFERS) at 100,000 memories showed 6,145 heap
@@ -30,8 +40,12 @@ EF_SEARCH = VECTOR_CANDIDATES
 # selected. When even the rarest term holds more (a frequent speaker's name), rows must hold the
 # rarest terms together (AND-ed) until the estimate fits. Tuning half of the development set, with
 # the budget scaled to its size (bench/retrieval.py --tune), fused R@10 for 250 / 500 / 1,000 /
-# 2,000 / 4,000 rows at 100,000 memories: 0.695 / 0.720 / 0.730 / 0.725 / 0.730.
-MATCH_BUDGET_ROWS = 1000
+# 2,000 / 4,000 rows at 100,000 memories: 0.695 / 0.720 / 0.730 / 0.725 / 0.730. Measured since at
+# 100,000 memories itself (the development set searched beside 100,000 other turns, so the row
+# estimates are the real ones; bench/retrieval.py's "at scale" lines), tuning half, fused R@10 /
+# MRR for 250 / 500 / 750 / 1,000 rows: 0.720 / 0.431, 0.760 / 0.449, 0.755 / 0.450, 0.730 / 0.437;
+# and half the rows scored is half the text side's work.
+MATCH_BUDGET_ROWS = 500
 # ts_rank's weights for {D, C, B, A}: D the day lexemes, B the speaker, A the text.
 RANK_WEIGHTS = [0.5, 0.2, 0.5, 1.0]
 # ts_rank normalisation 0: no length normalisation. With normalisation 1 (divide by 1 + log length)
@@ -44,8 +58,8 @@ RANK_NORMALIZATION = 0
 # they are and halves a text of SHORT_TEXT_WORDS words (8 did best of 0, 1, 2, 4 and 8 on the
 # development set: R@10 0.718 against 0.682 without the discount).
 SHORT_TEXT_WORDS = 8.0
-# Text candidates whose similarity is read to order those that tie on text.
-TEXT_POOL = 4 * CANDIDATES
+# Text candidates whose similarity is read to order those that tie on text (see VECTOR_CANDIDATES).
+TEXT_POOL = 2 * CANDIDATES
 # Columns search never reads back: a vector is 1.5 kB to send and parse per row.
 UNREAD = ("embedding", "search_vector")
 # What hybrid_search reads of its 100-odd candidates (the length discount needs the text); only the
@@ -146,8 +160,7 @@ class TextScore(Expression):
         vector, vector_params = compiler.compile(self.vector)
         if vector_params:
             raise ValueError("search_vector compiled to SQL with parameters")
-        weights = "{" + ",".join(str(float(w)) for w in RANK_WEIGHTS) + "}"
-        sql = self.per_term.format(vector=vector, weights=weights, norm=int(RANK_NORMALIZATION))
+        sql = per_term_sql().replace("{vector}", vector)
         params = []
         for term in self.terms:
             params += [term.text, term.text, float(term.weight)]
@@ -250,16 +263,40 @@ def fuse(rankings, limit):
 def hybrid_search(memories, query, limit=10, provider=None, *, budget=MATCH_BUDGET_ROWS):
     """Rank `memories` (already scoped to what the caller may see) for `query`.
 
-    `budget` bounds the rows the text side scores (candidate_match); None scores every row any
-    term matches, which bench/retrieval.py times as its baseline.
+    The rankings of text_ranking and vector_ranking (same candidates, same order), read in one
+    statement (memory.search.statement), fused, and only the hits read whole. `budget` bounds the
+    rows the text side scores (candidate_match); None scores every row any term matches.
     """
     terms = query_terms(query, memories.db)
     vector = (provider or get_embedding_provider()).embed([query])[0]
-    hits = fuse({"text": text_ranking(memories, query, terms=terms, vector=vector, budget=budget,
-                                      fields=CANDIDATE_FIELDS),
-                 "vector": vector_ranking(memories, query, vector=vector, terms=terms, fields=CANDIDATE_FIELDS)},
-                limit)
-    return read_whole(memories, hits)
+    found = statement.candidates(
+        memories, terms, candidate_tsquery(terms, budget), vector, per_term=per_term_sql(),
+        text_pool=TEXT_POOL, text_limit=CANDIDATES, vector_limit=VECTOR_CANDIDATES, ef_search=EF_SEARCH)
+    # Each side in its statement's order (UNION ALL promises none; the iterative HNSW scan returns
+    # its rows nearly in order): text score, then raw similarity (a missing one first, as SQL's
+    # DESC does); distance; then the vector side by length-adjusted similarity.
+    text_side = sorted(found["text"], key=lambda c: (-c.rank, c.similarity is not None, -(c.similarity or 0.0)))
+    for candidate in text_side:
+        candidate.similarity = (candidate.similarity or 0.0) * length_factor(candidate.content)
+    vector_side = sorted(found["vector"], key=lambda candidate: -candidate.similarity)
+    for candidate in vector_side:
+        candidate.similarity = candidate.similarity * length_factor(candidate.content)
+    vector_side = sorted(vector_side, key=lambda candidate: -candidate.similarity)[:CANDIDATES]
+    return read_whole(memories, fuse({"text": text_side, "vector": vector_side}, limit))
+
+
+def candidate_tsquery(terms, budget=MATCH_BUDGET_ROWS):
+    """candidate_match as tsquery text ("('alic') | ('puppi' & 'new')"); None without terms."""
+    if not terms:
+        return None
+    selected, join = candidate_terms(terms, budget)
+    return (" | " if join is operator.or_ else " & ").join(f"({term.text})" for term in selected)
+
+
+def per_term_sql():
+    """TextScore's SQL for one term, its search vector left as {vector}."""
+    weights = "{" + ",".join(str(float(w)) for w in RANK_WEIGHTS) + "}"
+    return TextScore.per_term.replace("{weights}", weights).replace("{norm}", str(int(RANK_NORMALIZATION)))
 
 
 def read_whole(memories, hits):

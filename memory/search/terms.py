@@ -20,6 +20,7 @@ from django.db import connections
 
 TEXT_CONFIG = "english"  # the config memory.search_vector is generated with
 STATISTICS_TTL_SECONDS = 300.0  # ANALYZE's figures change slowly; one read per process and period
+PARSED_WORDS_LIMIT = 50_000  # words whose lexemes a process remembers (ParsedWords)
 MONTHS = {name: number for number, name in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
      "november", "december"], start=1)}
@@ -67,20 +68,55 @@ def date_terms(query):
     return query, terms
 
 
+class ParsedWords:
+    """Each word's lexemes as PostgreSQL's TEXT_CONFIG parses it, remembered per process.
+
+    Parsing is a round trip to the database (under load on 2 cores, a round trip waits for the
+    server process to be scheduled: a few ms); a word parses the same every time, and people
+    search with the same few thousand words again and again, so only words not seen before are
+    sent, all in one query. The cache is emptied when it holds PARSED_WORDS_LIMIT words.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._lexemes = {}  # word -> tuple of lexemes (empty for a stop word)
+
+    def clear(self):
+        with self._lock:
+            self._lexemes.clear()
+
+    def get(self, words, using):
+        """{word: lexemes} for every word given."""
+        with self._lock:
+            found = {word: self._lexemes[word] for word in words if word in self._lexemes}
+        missing = list(dict.fromkeys(word for word in words if word not in found))
+        if missing:
+            with connections[using].cursor() as cursor:
+                cursor.execute(
+                    "SELECT w.word, tsvector_to_array(to_tsvector(%s::regconfig, w.word))"
+                    " FROM unnest(%s::text[]) AS w(word)",
+                    [TEXT_CONFIG, missing])
+                parsed = {word: tuple(lexemes) for word, lexemes in cursor.fetchall()}
+            found.update(parsed)
+            with self._lock:
+                if len(self._lexemes) + len(parsed) > PARSED_WORDS_LIMIT:
+                    self._lexemes.clear()
+                self._lexemes.update(parsed)
+        return found
+
+
+parsed_words = ParsedWords()
+
+
 def word_terms(words, using):
     """A Term per word that has lexemes, parsed by PostgreSQL exactly as the documents were."""
     if not words:
         return []
-    with connections[using].cursor() as cursor:
-        cursor.execute(
-            "SELECT w.i, tsvector_to_array(to_tsvector(%s::regconfig, w.word))"
-            " FROM unnest(%s::text[]) WITH ORDINALITY AS w(word, i) ORDER BY w.i",
-            [TEXT_CONFIG, words])
-        parsed = cursor.fetchall()
+    lexemes_of = parsed_words.get(words, using)
     terms, seen = [], set()
-    for i, lexemes in parsed:
-        key = tuple(sorted(lexemes))
-        if lexemes and key not in seen:  # a stop word has none; a repeated word counts once
+    for word in words:
+        key = tuple(sorted(lexemes_of[word]))
+        if key and key not in seen:  # a stop word has none; a repeated word counts once
             seen.add(key)
             text = " & ".join("'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in key)
             terms.append(Term(text, key))
