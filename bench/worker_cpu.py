@@ -3,18 +3,29 @@
     .venv/bin/python bench/worker_cpu.py [--jobs 2000] [--profile 25]
 
 Enqueues N no-op runs with `enqueue_many`, then drains them with an in-process EngramWorker
-(blocking pops on the three `default` lanes, as `manage.py rqworker` does, stopping after N jobs)
-and reports the worker's own CPU time (process time) and wall time per job, and
-the Redis round trips and SQL statements it sent per job. `--profile K` also prints cProfile's
-K costliest functions (by own time) of the drain.
+(blocking pops on the three `default` lanes, as `manage.py rqworker` does, stopping after N
+jobs) and reports per job: the worker's CPU time (all its threads) and wall time, the Redis
+round trips and SQL statements it sent, and the CPU its Postgres backend and Redis spent (on
+2 cores they compete with the worker for the drain). `--profile K` also prints cProfile's K
+costliest functions of the drain by own CPU time in the worker's thread.
 """
 
 import argparse
 import cProfile
 import pstats
+import os
 import time
 
 from cluster import start_cluster
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid):
+    """A process's user + system CPU seconds so far (from /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def main():
@@ -55,8 +66,13 @@ def main():
 
         lanes = ("default.high", "default.normal", "default.low")
         worker = EngramWorker([get_rq_queue(name) for name in lanes], connection=get_redis())
-        profiler = cProfile.Profile() if options.profile else None
+        profiler = cProfile.Profile(time.thread_time) if options.profile else None  # CPU, not waits
+        with connection.cursor() as cursor:  # the worker's queries run on this thread's connection
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        redis_pid = services._redis_pid()
         with connection.execute_wrapper(count_statement):
+            server_cpu = cpu_seconds(backend), cpu_seconds(redis_pid)
             cpu, wall = time.process_time(), time.perf_counter()
             if profiler:
                 profiler.enable()
@@ -64,6 +80,11 @@ def main():
             if profiler:
                 profiler.disable()
             cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            pg_cpu, redis_cpu = cpu_seconds(backend) - server_cpu[0], cpu_seconds(redis_pid) - server_cpu[1]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            if cursor.fetchone()[0] != backend:  # the worker reconnected: the figure is partial
+                pg_cpu = float("nan")
         redis.connection.AbstractConnection.send_packed_command = real_send
         done = JobRun.objects.filter(status=RunStatus.SUCCEEDED).count()
         if done != options.jobs:
@@ -75,7 +96,8 @@ def main():
         pstats.Stats(profiler).sort_stats("tottime").print_stats(options.profile)
     n = options.jobs
     print(f"worker_cpu: jobs={n} cpu_ms_per_job={1000 * cpu / n:.3f} wall_ms_per_job={1000 * wall / n:.3f} "
-          f"redis_trips_per_job={trips[0] / n:.2f} sql_per_job={statements[0] / n:.2f}")
+          f"redis_trips_per_job={trips[0] / n:.2f} sql_per_job={statements[0] / n:.2f} "
+          f"pg_backend_cpu_ms_per_job={1000 * pg_cpu / n:.3f} redis_cpu_ms_per_job={1000 * redis_cpu / n:.3f}")
 
 
 if __name__ == "__main__":

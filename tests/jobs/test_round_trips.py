@@ -89,3 +89,21 @@ def test_a_worker_spends_two_statements_and_one_redis_round_trip_per_job(redis_t
     assert len(per_job) <= jobs + 10  # the rest: start-up (HELLO, SCRIPT LOAD, birth) and shutdown
     # Every finished job's hash is gone (the last one's at the worker's death).
     assert not get_redis().keys("rq:job:*")
+
+
+@pytest.mark.parametrize("prepared", [True, False])
+def test_the_claim_and_the_outcome_are_prepared_statements_unless_turned_off(prepared, settings, work):
+    settings.JOBS_PREPARED_STATEMENTS = prepared
+    connection.close()  # a fresh session: nothing prepared on it yet
+    for _ in range(3):
+        noop.enqueue()
+    work(queues=LANES)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s", ["%jobs_jobrun%"])
+        statements = [row[0] for row in cursor.fetchall()]
+    assert JobRun.objects.filter(status=RunStatus.SUCCEEDED).count() == 3
+    if prepared:  # planned once per connection, then only their parameters are sent
+        assert any("RETURNING" in s and "attempt = attempt + 1" in s for s in statements)
+        assert any("INSERT INTO jobs_jobattempt" in s for s in statements)
+    else:  # behind a transaction-pooling PgBouncer, a session's prepared statements are not its own
+        assert statements == []
