@@ -18,15 +18,13 @@ import time
 
 from django.db import DatabaseError, close_old_connections, connections
 from redis.exceptions import RedisError
-from rq.job import Job, JobStatus
-from rq.rate_limit import release_slot
+from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 from rq.timeouts import BaseDeathPenalty
 from rq.worker import SimpleWorker, WorkerStatus
 
 from .conf import jobs_settings
-from .dispatch import ENTRYPOINT
 from .job_taker import JobTaker, TakenRun
 from .pausing import PausedQueuesCache, queue_of
 from .reconcile import recover_lost_runs
@@ -108,8 +106,10 @@ class EngramWorker(SimpleWorker):
     forced cancellation kill this process after recording the outcome, and the supervisor
     (`manage.py serve`, systemd in production) starts a fresh worker.
 
-    The session (jobs.runner.WorkerSession) takes each run from claim to a durably written
-    outcome before the next dequeue. A heartbeat thread, on a connection of its own, reports the
+    A run's job is taken in one Redis round trip (jobs.job_taker) and handed straight to the
+    session (jobs.runner.WorkerSession), which takes the run from claim to a durably written
+    outcome before the next take; RQ's per-job bookkeeping is skipped for it, while any other
+    job runs through RQ's own path. A heartbeat thread, on a connection of its own, reports the
     worker and its current run to the ledger and sweeps for runs of lost workers. Redis and
     Postgres outages are waited out: the worker never exits because of one.
     """
@@ -232,13 +232,8 @@ class EngramWorker(SimpleWorker):
         job.redis_server_version = self.get_redis_server_version()
         try:
             super().execute_job(job, queue)
-        except RedisError as exc:
+        except RedisError as exc:  # not a run's job: RQ's own record of it is all there is
             logger.warning("worker %s: Redis failed around job %s: %s", self.name, job.id, exc)
-            run_id = job.args[0] if job.func_name == ENTRYPOINT and job.args else None
-            if run_id is not None and str(self.session.last_run_id) != str(run_id):
-                # RQ failed before it called the task: the ledger is the truth, so run it here
-                # rather than strand it (RQ's own record of the job is stale either way).
-                self.session.execute(run_id)
             self._wait_for_redis()
 
     def _execute_run(self, taken):
@@ -311,31 +306,6 @@ class EngramWorker(SimpleWorker):
         except RedisError:
             self._state = None  # not written: the next write of any state goes out
             raise
-
-    def handle_job_success(self, job, queue, started_job_registry, execution):
-        """RQ's success bookkeeping for a run's job in one MULTI, without RQ's WATCH round trip.
-
-        RQ watches the job's dependents key so that a dependent added meanwhile is not lost. A
-        run's job (jobs.runner.execute) has no RQ dependents or repeats (the ledger chains runs;
-        dispatch.push sets neither), so the same commands go out without the watch. Any other
-        job takes RQ's own path.
-        """
-        if job.func_name != ENTRYPOINT or job.repeats_left is not None:
-            return super().handle_job_success(job, queue, started_job_registry, execution)
-        with self.connection.pipeline() as pipeline:  # a MULTI/EXEC transaction, as RQ's
-            self.increment_successful_job_count(pipeline=pipeline)
-            self.increment_total_working_time(job.ended_at - job.started_at, pipeline)
-            result_ttl = job.get_result_ttl(self.default_result_ttl)
-            if result_ttl != 0:
-                job._handle_success(result_ttl, pipeline=pipeline, worker_name=self.name, execution_id=execution.id,
-                                    execution_started_at=execution.created_at, execution_ended_at=job.ended_at)
-            job.cleanup(result_ttl, pipeline=pipeline, remove_from_queue=False)
-            job._status = JobStatus.FINISHED
-            self.cleanup_execution(job, pipeline=pipeline, execution=execution)
-            pipeline.execute()
-        release_slot(job)
-        self.log.info("Successfully completed job %s in %ss on worker %s", job.id, job.ended_at - job.started_at,
-                      self.name)
 
     def check_for_suspension(self, burst):
         """Read RQ's suspend flag at most once a second (`rq suspend` waits that long at worst)."""
