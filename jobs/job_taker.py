@@ -6,7 +6,8 @@ registry, executions, the result and its success pipeline) repeats what the ledg
 One Lua script instead pops the first job of the highest non-empty lane, reads its payload,
 marks its hash "started" by this worker (the reconciler reads that to tell a job a live worker
 holds from one a dead worker popped), sets the worker's RQ state, and deletes the hash of the
-worker's previous job, whose outcome is already in the ledger. A deep queue costs one round
+worker's previous job, whose outcome is already in the ledger (a killed worker's last one
+expires after the job's failure TTL, a day by default). A deep queue costs one round
 trip per job; an idle worker blocks in BLPOP and then takes what it popped with the script.
 """
 
@@ -37,9 +38,12 @@ if id == '' then
   end
 end
 local key = ARGV[1] .. id
-local data = redis.call('HGET', key, 'data')
+local fields = redis.call('HMGET', key, 'data', 'failure_ttl')
+local data = fields[1]
 if not data then return {lane, id} end
 redis.call('HSET', key, 'status', 'started', 'worker_name', ARGV[2])
+local ttl = tonumber(fields[2])
+if ttl and ttl > 0 then redis.call('EXPIRE', key, ttl) end
 redis.call('HSET', KEYS[1], 'state', 'busy')
 return {lane, id, data}
 """

@@ -45,6 +45,7 @@ def test_a_take_pops_the_highest_lane_first_and_marks_the_job_started_by_its_wor
     assert taken == TakenRun(high.rq_job_id, str(high.pk)) and queue.name == "default.high"
     stored = job_hash(high.rq_job_id)
     assert stored[b"status"] == JobStatus.STARTED.encode() and stored[b"worker_name"] == b"ghost"
+    assert 0 < get_redis().ttl(Job.key_for(high.rq_job_id)) <= 86400  # not kept forever if its worker dies
     assert get_redis().hget("rq:worker:ghost", "state") == b"busy"
     assert get_rq_queue("default.low").job_ids == [low.rq_job_id]
 
