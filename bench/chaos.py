@@ -57,6 +57,7 @@ class Chaos:
         self.random = random.Random(seed)
         self.procs = {}  # name -> Popen
         self.kills = {}  # pid -> monotonic-free wall time of its SIGKILL
+        self.aimed_kills = 0  # kills that landed inside a run (see _pick_victim)
         self.run_ids = []
         self.events = []
         self.stopping = False
@@ -113,6 +114,7 @@ class Chaos:
                 .values_list("worker_pid", flat=True)
             )
             if busy:
+                self.aimed_kills += 1
                 return workers[self.random.choice(busy)]
             self._enqueue_due()
             time.sleep(0.01)
@@ -325,6 +327,7 @@ class Chaos:
             "duplicate_effects": sum(n - 1 for _, n, _ in effects if n > 1),
             "double_fires": ticks,
             "kills": len(self.kills),
+            "aimed_kills": self.aimed_kills,
             "lost_worker_detections": len(detections),
             "detect_max": detections[-1] if detections else 0.0,
             "detect_p95": p95,
