@@ -79,17 +79,23 @@ class Chaos:
         self.start(name, "rqworker", "--with-scheduler", *worker_queue_names(["default"]))
 
     def kill_a_worker(self):
-        name = self._retry(self._pick_victim)
+        self.supervise()  # a worker that exited (Postgres was down) is started again first
+        name, aimed = self._retry(self._pick_victim)
         proc = self.procs[name]
-        # The worker alone, not its process group: its RQ scheduler child must die with it by itself.
-        os.kill(proc.pid, signal.SIGKILL)
+        try:
+            # The worker alone, not its process group: its scheduler child must die with it by itself.
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it exited by itself meanwhile: supervise() starts it again
+            return
+        self.aimed_kills += aimed
         self.kills[proc.pid] = time.time()
         proc.wait(10)
         self.events.append(("kill", name, proc.pid))
         self.start_worker(name)
 
     def _pick_victim(self, wait=5.0):
-        """A worker in the middle of a long run, if one shows up within `wait` seconds; else any.
+        """Return (a worker to kill, whether it is inside a run): one in the middle of a long run
+        if one shows up within `wait` seconds, else any live one.
 
         A kill that lands between two runs leaves nothing to recover, and under load that was
         every kill often enough that a run without a single lost-worker detection happened.
@@ -114,11 +120,11 @@ class Chaos:
                 .values_list("worker_pid", flat=True)
             )
             if busy:
-                self.aimed_kills += 1
-                return workers[self.random.choice(busy)]
+                return workers[self.random.choice(busy)], True
             self._enqueue_due()
             time.sleep(0.01)
-        return self.random.choice([n for n in self.procs if n.startswith("worker")])
+        running = [n for n in self.procs if n.startswith("worker") and self.procs[n].poll() is None]
+        return self.random.choice(running or [n for n in self.procs if n.startswith("worker")]), False
 
     def supervise(self):
         """Start again any process that exited (a worker started while Postgres was down does)."""
