@@ -4,10 +4,11 @@
 
 It starts a throwaway PostgreSQL + Redis (under var/), 3 `rqworker --with-scheduler` processes
 and 2 `jobs scheduler` processes (a leader and a standby, with a schedule firing every second),
-enqueues the runs (no-op, short and long sleeps, fail-then-succeed, progress, side effect; all at-least-once)
-over `--spread` seconds and meanwhile: SIGKILLs a random worker every `--kill-every` seconds
-and starts a new one, restarts Redis once, FLUSHALLs it once, restarts Postgres once and
-SIGSTOPs the scheduler leader for longer than its lease. Then it waits until every run is
+enqueues the runs (no-op, short and long sleeps, fail-then-succeed, progress, side effect; all
+at-least-once) over `--spread` seconds and meanwhile: SIGKILLs a worker every `--kill-every`
+seconds (one inside a long run, when one shows up within seconds) and starts a new one,
+restarts Redis once, FLUSHALLs it once, restarts Postgres once and SIGSTOPs the scheduler
+leader for longer than its lease. Then it waits until every run is
 finished (or --quiet-timeout passes) and prints what went wrong. Last line:
 
     chaos: runs=10000 lost=0 stuck=0 wrongly_dead=0 duplicate_effects=N double_fires=0 detect_p95=Ns
@@ -26,10 +27,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+LONG_SLEEP = 0.5  # seconds: the runs a kill aims at
+KILL_WITHIN = 0.25  # seconds after such a run started, so that the kill lands inside it
 MIX = [  # (task name in jobs.samples, args, share)
     ("chaos_noop", [], 0.3),
     ("chaos_sleep", [0.05], 0.15),
-    ("chaos_sleep", [0.5], 0.1),  # long enough that a kill often finds a worker mid-run
+    ("chaos_sleep", [LONG_SLEEP], 0.1),  # long enough that a kill finds a worker mid-run
     ("chaos_flaky", [], 0.15),
     ("chaos_progress", [], 0.15),
     ("chaos_effect", [], 0.15),
@@ -54,6 +57,7 @@ class Chaos:
         self.random = random.Random(seed)
         self.procs = {}  # name -> Popen
         self.kills = {}  # pid -> monotonic-free wall time of its SIGKILL
+        self.aimed_kills = 0  # kills that landed inside a run (see _pick_victim)
         self.run_ids = []
         self.events = []
         self.stopping = False
@@ -75,14 +79,52 @@ class Chaos:
         self.start(name, "rqworker", "--with-scheduler", *worker_queue_names(["default"]))
 
     def kill_a_worker(self):
-        name = self.random.choice([n for n in self.procs if n.startswith("worker")])
+        self.supervise()  # a worker that exited (Postgres was down) is started again first
+        name, aimed = self._retry(self._pick_victim)
         proc = self.procs[name]
-        # The worker alone, not its process group: its RQ scheduler child must die with it by itself.
-        os.kill(proc.pid, signal.SIGKILL)
+        try:
+            # The worker alone, not its process group: its scheduler child must die with it by itself.
+            os.kill(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it exited by itself meanwhile: supervise() starts it again
+            return
+        self.aimed_kills += aimed
         self.kills[proc.pid] = time.time()
         proc.wait(10)
         self.events.append(("kill", name, proc.pid))
         self.start_worker(name)
+
+    def _pick_victim(self, wait=5.0):
+        """Return (a worker to kill, whether it is inside a run): one in the middle of a long run
+        if one shows up within `wait` seconds, else any live one.
+
+        A kill that lands between two runs leaves nothing to recover, and under load that was
+        every kill often enough that a run without a single lost-worker detection happened.
+        The chosen worker started a LONG_SLEEP run less than KILL_WITHIN seconds ago, so the
+        SIGKILL that follows at once finds it still sleeping inside that run.
+        """
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from jobs.models import JobRun
+        from jobs.status import RunStatus
+
+        workers = {proc.pid: name for name, proc in self.procs.items()
+                   if name.startswith("worker") and proc.poll() is None}
+        deadline = time.monotonic() + wait
+        while workers and time.monotonic() < deadline:
+            busy = list(
+                JobRun.objects.filter(status=RunStatus.RUNNING, worker_pid__in=list(workers),
+                                      task_path="jobs.samples.chaos_sleep", args=[LONG_SLEEP],
+                                      started_at__gte=timezone.now() - timedelta(seconds=KILL_WITHIN))
+                .values_list("worker_pid", flat=True)
+            )
+            if busy:
+                return workers[self.random.choice(busy)], True
+            self._enqueue_due()
+            time.sleep(0.01)
+        running = [n for n in self.procs if n.startswith("worker") and self.procs[n].poll() is None]
+        return self.random.choice(running or [n for n in self.procs if n.startswith("worker")]), False
 
     def supervise(self):
         """Start again any process that exited (a worker started while Postgres was down does)."""
@@ -291,6 +333,7 @@ class Chaos:
             "duplicate_effects": sum(n - 1 for _, n, _ in effects if n > 1),
             "double_fires": ticks,
             "kills": len(self.kills),
+            "aimed_kills": self.aimed_kills,
             "lost_worker_detections": len(detections),
             "detect_max": detections[-1] if detections else 0.0,
             "detect_p95": p95,

@@ -81,6 +81,7 @@ class JobsSettings(AppSettings):
     LIVE_EVENT_INTERVAL_SECONDS: float = 0.2
     RETENTION_DAYS: int = 30
     RQ_RESULT_TTL: int = 600
+    PREPARED_STATEMENTS: bool = True
     LOG_LEVEL: str = "INFO"
     METRICS_TOKEN: str = ""
     API_AUTHENTICATORS: tuple = ("jobs.api.auth.session_auth",)

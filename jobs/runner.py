@@ -50,7 +50,6 @@ class WorkerSession:
     def __init__(self, name, host, pid):
         self.name, self.host, self.pid = name, host, pid
         self.current_run_id = None
-        self.last_run_id = None  # the run of the last job this session handled, claimed or not
         self.done = 0
         self.failed = 0
         self._used_at = -float("inf")
@@ -79,7 +78,6 @@ class WorkerSession:
         self._check_connection()
         # The claim's time is also its token: a repeat after a lost reply finds its own claim.
         now = timezone.now()
-        self.last_run_id = run_id
         claimed = self.durably(lambda: JobRun.claim(run_id, self.name, self.host, self.pid, now=now))
         if claimed is None:
             return self._not_claimed(run_id)

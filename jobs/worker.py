@@ -18,15 +18,14 @@ import time
 
 from django.db import DatabaseError, close_old_connections, connections
 from redis.exceptions import RedisError
-from rq.job import JobStatus
-from rq.rate_limit import release_slot
+from rq.job import Job
 from rq.scheduler import RQScheduler
 from rq.serializers import JSONSerializer
 from rq.timeouts import BaseDeathPenalty
 from rq.worker import SimpleWorker, WorkerStatus
 
 from .conf import jobs_settings
-from .dispatch import ENTRYPOINT
+from .job_taker import JobTaker, TakenRun
 from .pausing import PausedQueuesCache, queue_of
 from .reconcile import recover_lost_runs
 from .runner import WorkerSession, current_session, flush_live_events
@@ -107,8 +106,10 @@ class EngramWorker(SimpleWorker):
     forced cancellation kill this process after recording the outcome, and the supervisor
     (`manage.py serve`, systemd in production) starts a fresh worker.
 
-    The session (jobs.runner.WorkerSession) takes each run from claim to a durably written
-    outcome before the next dequeue. A heartbeat thread, on a connection of its own, reports the
+    A run's job is taken in one Redis round trip (jobs.job_taker) and handed straight to the
+    session (jobs.runner.WorkerSession), which takes the run from claim to a durably written
+    outcome before the next take; RQ's per-job bookkeeping is skipped for it, while any other
+    job runs through RQ's own path. A heartbeat thread, on a connection of its own, reports the
     worker and its current run to the ledger and sweeps for runs of lost workers. Redis and
     Postgres outages are waited out: the worker never exits because of one.
     """
@@ -126,6 +127,13 @@ class EngramWorker(SimpleWorker):
         self._heartbeat_thread = None
         self._shutdown_timer = None
         self._rq_key_refreshed_at = self._suspension_checked_at = -math.inf  # monotonic (RQ_BOOKKEEPING_SECONDS)
+        self._current_job_id = None  # the taken run's RQ job while the session executes it
+        self._finished_job_id = None  # the last run's RQ job, its hash deleted by the next take
+        self._logs_jobs = False  # whether the per-job DEBUG line is wanted (read once, at bootstrap)
+
+    def bootstrap(self, *args, **kwargs):
+        super().bootstrap(*args, **kwargs)
+        self._logs_jobs = self.log.isEnabledFor(logging.DEBUG)
 
     # --- life cycle --------------------------------------------------------------------
 
@@ -147,6 +155,12 @@ class EngramWorker(SimpleWorker):
         if self._session_token is not None:
             current_session.reset(self._session_token)
             self._session_token = None
+        if self._finished_job_id is not None:
+            try:
+                self.connection.delete(Job.key_for(self._finished_job_id))
+            except RedisError:  # a finished run's leftover hash; nothing reads it
+                pass
+            self._finished_job_id = None
         try:
             Worker.mark_stopped(self.name, self._own_stats())
         except DatabaseError as exc:  # its heartbeat stops anyway: it reads as dead after the timeout
@@ -212,17 +226,34 @@ class EngramWorker(SimpleWorker):
         return {"current_run": session.current_run_id, "done": session.done, "failed": session.failed}
 
     def execute_job(self, job, queue):
-        """Let RQ run the job; if Redis fails around it, run the job's run anyway and wait for Redis."""
+        """Run a taken run through the session; let RQ run any other job, and wait out Redis."""
+        if isinstance(job, TakenRun):
+            return self._execute_run(job)
+        job.redis_server_version = self.get_redis_server_version()
         try:
             super().execute_job(job, queue)
-        except RedisError as exc:
+        except RedisError as exc:  # not a run's job: RQ's own record of it is all there is
             logger.warning("worker %s: Redis failed around job %s: %s", self.name, job.id, exc)
-            run_id = job.args[0] if job.func_name == ENTRYPOINT and job.args else None
-            if run_id is not None and str(self.session.last_run_id) != str(run_id):
-                # RQ failed before it called the task: the ledger is the truth, so run it here
-                # rather than strand it (RQ's own record of the job is stale either way).
-                self.session.execute(run_id)
             self._wait_for_redis()
+
+    def _execute_run(self, taken):
+        """The fast path: the session claims, runs and records the run; no RQ bookkeeping."""
+        self._current_job_id = taken.id
+        try:
+            self.session.execute(taken.run_id)
+        except Exception:  # noqa: BLE001 - as RQ's perform_job: the worker goes on to the next job
+            # The session records every task outcome; only a platform fault lands here (say, a
+            # task path that no longer imports). The run then reads as lost and is recovered.
+            logger.exception("worker %s: run %s failed outside its task", self.name, taken.run_id)
+        finally:
+            self._current_job_id = None
+            self._finished_job_id = taken.id  # deleted with the next take: its outcome is in the ledger
+        if self._logs_jobs:
+            self.log.debug("Worker %s: %s: Job OK (%s)", self.name, taken.run_id, taken.id)
+
+    def get_current_job_id(self):
+        """The RQ job id of the run being executed (stop-job and shutdown read it), else RQ's."""
+        return self._current_job_id or super().get_current_job_id()
 
     def _wait_for_redis(self):
         """Ping Redis with backoff until it answers (the worker holds no job meanwhile)."""
@@ -276,31 +307,6 @@ class EngramWorker(SimpleWorker):
             self._state = None  # not written: the next write of any state goes out
             raise
 
-    def handle_job_success(self, job, queue, started_job_registry, execution):
-        """RQ's success bookkeeping for a run's job in one MULTI, without RQ's WATCH round trip.
-
-        RQ watches the job's dependents key so that a dependent added meanwhile is not lost. A
-        run's job (jobs.runner.execute) has no RQ dependents or repeats (the ledger chains runs;
-        dispatch.push sets neither), so the same commands go out without the watch. Any other
-        job takes RQ's own path.
-        """
-        if job.func_name != ENTRYPOINT or job.repeats_left is not None:
-            return super().handle_job_success(job, queue, started_job_registry, execution)
-        with self.connection.pipeline() as pipeline:  # a MULTI/EXEC transaction, as RQ's
-            self.increment_successful_job_count(pipeline=pipeline)
-            self.increment_total_working_time(job.ended_at - job.started_at, pipeline)
-            result_ttl = job.get_result_ttl(self.default_result_ttl)
-            if result_ttl != 0:
-                job._handle_success(result_ttl, pipeline=pipeline, worker_name=self.name, execution_id=execution.id,
-                                    execution_started_at=execution.created_at, execution_ended_at=job.ended_at)
-            job.cleanup(result_ttl, pipeline=pipeline, remove_from_queue=False)
-            job._status = JobStatus.FINISHED
-            self.cleanup_execution(job, pipeline=pipeline, execution=execution)
-            pipeline.execute()
-        release_slot(job)
-        self.log.info("Successfully completed job %s in %ss on worker %s", job.id, job.ended_at - job.started_at,
-                      self.name)
-
     def check_for_suspension(self, burst):
         """Read RQ's suspend flag at most once a second (`rq suspend` waits that long at worst)."""
         now = time.monotonic()
@@ -318,6 +324,7 @@ class EngramWorker(SimpleWorker):
         """Dequeue from the lanes of unpaused queues only, blocking in short slices to see changes."""
         if getattr(self, "_paused_cache", None) is None:
             self._paused_cache = PausedQueuesCache(self.connection)
+            self._taker = JobTaker(self.connection, self.key, self.name, self.serializer)
         idle_since = time.monotonic()
         while True:
             try:
@@ -336,7 +343,7 @@ class EngramWorker(SimpleWorker):
         paused = self._paused_cache.get()
         lanes = [q for q in self._ordered_queues if queue_of(q.name) not in paused]
         if timeout is None:  # burst: one non-blocking pass
-            return self._dequeue_from(lanes, None, None) if lanes else None
+            return self._dequeue_from(lanes, None) if lanes else None
         wait = min(timeout, PAUSE_CHECK_SECONDS)
         if max_idle_time is not None:
             left = max_idle_time - (time.monotonic() - idle_since)
@@ -344,9 +351,8 @@ class EngramWorker(SimpleWorker):
                 return None
             wait = max(1, min(wait, math.ceil(left)))
         if lanes:
-            # max_idle_time=wait makes RQ return after one empty pop instead of blocking on
-            # with the lanes it was handed, so the next slice re-reads the paused set.
-            result = self._dequeue_from(lanes, wait, wait)
+            # One pop of at most `wait` seconds: the next slice re-reads the paused set.
+            result = self._dequeue_from(lanes, wait)
             if result is not None:
                 return result
         else:
@@ -358,15 +364,24 @@ class EngramWorker(SimpleWorker):
             time.sleep(wait)
         return _AGAIN
 
-    def _dequeue_from(self, lanes, timeout, max_idle_time):
-        everything = self._ordered_queues
-        self._ordered_queues = lanes
-        try:
-            return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
-        finally:
-            # RQ reorders _ordered_queues only for its round_robin and random strategies, which
-            # Engram never uses (high lanes must drain first), so the full list is kept as is.
-            self._ordered_queues = everything
+    def _dequeue_from(self, lanes, timeout):
+        """Take the next job off `lanes` (blocking up to `timeout` seconds); None if none came.
+
+        One round trip when a job waits (JobTaker's script, which also deletes the hash of the
+        job this worker finished last); an idle worker blocks in BLPOP, then takes what it got.
+        """
+        self.heartbeat()
+        if self.should_run_maintenance_tasks:
+            self.run_maintenance_tasks()
+        while True:
+            taken = self._taker.take(lanes, self._finished_job_id)
+            self._finished_job_id = None
+            if taken is None and timeout is not None:
+                popped = self.connection.blpop([lane.key for lane in lanes], timeout)
+                taken = self._taker.take(lanes, popped=[part.decode() for part in popped]) if popped else None
+            self._state = WorkerStatus.IDLE if taken is None else WorkerStatus.BUSY  # the script wrote it
+            if taken is not False:  # False: its hash was gone (RQ skips those too); look again
+                return taken
 
     # --- shutdown and forced stops ------------------------------------------------------
 

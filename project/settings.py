@@ -261,6 +261,7 @@ JOBS_PROGRESS_INTERVAL_SECONDS = env_float("JOBS_PROGRESS_INTERVAL_SECONDS", Job
 JOBS_LIVE_EVENT_INTERVAL_SECONDS = env_float("JOBS_LIVE_EVENT_INTERVAL_SECONDS", JobsSettings.LIVE_EVENT_INTERVAL_SECONDS, minimum=0.0)
 JOBS_RETENTION_DAYS = env_int("JOBS_RETENTION_DAYS", JobsSettings.RETENTION_DAYS, minimum=0)
 JOBS_RQ_RESULT_TTL = env_int("JOBS_RQ_RESULT_TTL", JobsSettings.RQ_RESULT_TTL, minimum=0)
+JOBS_PREPARED_STATEMENTS = env_bool("JOBS_PREPARED_STATEMENTS", JobsSettings.PREPARED_STATEMENTS)
 # Observability: /metrics accepts this bearer token (staff sessions always may); empty = staff only.
 JOBS_METRICS_TOKEN = env_str("JOBS_METRICS_TOKEN", JobsSettings.METRICS_TOKEN)
 # The run API (/api/runs/) authenticates with the memory API's tokens and sessions.

@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 from django.db import connection
+from django.db.backends.postgresql.base import ServerBindingCursor
 from django.utils import timezone
 
 from ..conf import jobs_settings
@@ -24,6 +25,38 @@ from .run_transitions import ALLOWED_FROM
 # once). set_config(..., true) lasts for the statement's own transaction, its commit included.
 NO_FSYNC = "no_fsync AS (SELECT set_config('synchronous_commit', 'off', true) AS value)"
 NO_FSYNC_APPLIED = "(SELECT value FROM no_fsync) = 'off'"
+
+
+ONLY_WHEN_ASKED = 2**62  # a psycopg prepare_threshold that automatic preparing never reaches
+
+
+class PreparedCursor(ServerBindingCursor):
+    """Server-side binding, and every statement prepared on its first use on the connection.
+
+    Django binds on the client and never prepares: each job's claim and outcome were sent as
+    new SQL text that Postgres parsed and planned again. Prepared, the server plans each
+    statement once per connection, and the client only sends the parameters.
+    """
+
+    def execute(self, query, params=None, *, prepare=True, binary=None):
+        return super().execute(query, params, prepare=prepare, binary=binary)
+
+
+def hot_cursor():
+    """A cursor for the worker's per-job statements: prepared unless JOBS_PREPARED_STATEMENTS is off.
+
+    Wrapped like any Django cursor: errors are Django's and the statements are counted in tests.
+    """
+    if not jobs_settings.PREPARED_STATEMENTS:
+        return connection.cursor()
+    connection.close_if_health_check_failed()  # what connection.cursor() does first
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns psycopg's preparing off (None also ignores prepare=True). A threshold
+        # no query reaches prepares only what asks for it: Django's own queries never do.
+        raw.prepare_threshold = ONLY_WHEN_ASKED
+    return connection._prepare_cursor(PreparedCursor(raw))
 
 
 def _sql_in(statuses):
@@ -72,7 +105,7 @@ class RunExecution:
         now = now or timezone.now()
         # Every column: a deferred one would cost a query the first time the runner touched it.
         fields, attnames, columns = _columns_of(cls)
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             # One UPDATE ... RETURNING (the hot path): of two workers handed the same run, exactly
             # one gets a row back.
             cursor.execute(
@@ -111,7 +144,7 @@ class RunExecution:
     def record_progress(self, done, total, message, now=None):
         """Write progress; return (still running, cancel requested) in the same round trip."""
         now = now or timezone.now()
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             cursor.execute(
                 f"WITH {NO_FSYNC} UPDATE {self._meta.db_table} SET progress_done = %s, progress_total = %s, "
                 "progress_message = %s, progress_updated_at = %s "
@@ -139,7 +172,7 @@ class RunExecution:
         had_progress = progress is not None
         done, total, message = progress or (self.progress_done, self.progress_total, self.progress_message)
         message = (message or "")[:500]
-        with connection.cursor() as cursor:
+        with hot_cursor() as cursor:
             # The hot path: one round trip instead of BEGIN, two writes and COMMIT. Data-modifying
             # CTEs run to completion together: both rows or neither.
             cursor.execute(

@@ -32,7 +32,7 @@ def test_runs_survive_worker_kills_and_redis_and_postgres_restarts(services, sub
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {EFFECTS_TABLE}")
     print(chaos.summary(report), report)
-    assert report["kills"] >= 4
+    assert report["kills"] >= 4 and report["aimed_kills"] >= 1  # at least one kill inside a run
     assert report["runs"] == 500 and report["terminal"] == 500
     assert (report["lost"], report["stuck"], report["wrongly_dead"], report["double_fires"]) == (0, 0, 0, 0)
     assert report["dead"] == 0  # every task is at-least-once: a lost worker means a retry, not a death
