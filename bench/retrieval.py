@@ -198,21 +198,10 @@ def percentiles(samples):
 
 
 def hybrid_search_separately(memories, query, limit=DEPTH):
-    """Session 5's hybrid search, the baseline: the text and vector rankings as ORM queries one after the other.
+    """Session 5's hybrid search, the baseline (memory.search.hybrid.hybrid_search_apart)."""
+    from memory.search.hybrid import hybrid_search_apart
 
-    The same candidates as memory.search.hybrid.hybrid_search reads in one statement (ties at a
-    LIMIT aside), fused the same way.
-    """
-    from memory.providers.embeddings import get_embedding_provider
-    from memory.search import hybrid
-    from memory.search.terms import query_terms
-
-    terms = query_terms(query, memories.db)
-    vector = get_embedding_provider().embed([query])[0]
-    rankings = {"text": hybrid.text_ranking(memories, query, terms=terms, vector=vector, fields=hybrid.CANDIDATE_FIELDS),
-                "vector": hybrid.vector_ranking(memories, query, vector=vector, terms=terms,
-                                                fields=hybrid.CANDIDATE_FIELDS)}
-    return hybrid.read_whole(memories, hybrid.fuse(rankings, limit))
+    return hybrid_search_apart(memories, query, limit)
 
 
 def latency(workspace, count, queries, dev_vectors):

@@ -285,6 +285,19 @@ def hybrid_search(memories, query, limit=10, provider=None, *, budget=MATCH_BUDG
     return read_whole(memories, fuse({"text": text_side, "vector": vector_side}, limit))
 
 
+def hybrid_search_apart(memories, query, limit=10):
+    """The text and vector rankings as queries of their own, fused: session 5's search.
+
+    hybrid_search reads the same candidates in one statement; tests check the two agree and
+    bench/retrieval.py times this as its baseline.
+    """
+    terms = query_terms(query, memories.db)
+    vector = get_embedding_provider().embed([query])[0]
+    rankings = {"text": text_ranking(memories, query, terms=terms, vector=vector, fields=CANDIDATE_FIELDS),
+                "vector": vector_ranking(memories, query, vector=vector, terms=terms, fields=CANDIDATE_FIELDS)}
+    return read_whole(memories, fuse(rankings, limit))
+
+
 def candidate_tsquery(terms, budget=MATCH_BUDGET_ROWS):
     """candidate_match as tsquery text ("('alic') | ('puppi' & 'new')"); None without terms."""
     if not terms:

@@ -1,34 +1,21 @@
 """One-off (clocked) schedules and the start/expiry window, fired one step at a time."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from jobs.models import JobRun, OverlapPolicy, Schedule
+from jobs.models import Schedule
 from jobs.scheduler import fire_due
-from tests.jobs import factories
+from tests.jobs.scheduler_steps import T0, fire_times, make_schedule, walk
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
 
 def make(name="window", **fields):
-    return factories.make_schedule(name, **{"overlap_policy": OverlapPolicy.ALLOW, **fields})
-
-
-def fired(schedule):
-    return list(JobRun.objects.filter(schedule=schedule).order_by("run_after").values_list("run_after", flat=True))
-
-
-def walk(start, end, step):
-    now = start
-    while now <= end:
-        fire_due(now)
-        now += step
+    return make_schedule(name, **fields)
 
 
 def test_a_one_off_schedule_fires_once_then_disables_itself():
@@ -37,7 +24,7 @@ def test_a_one_off_schedule_fires_once_then_disables_itself():
     assert schedule.next_fire_at == at and schedule.upcoming_fire_times(5) == [at]
     assert schedule.timing_display.startswith("once at ")
     walk(at - timedelta(minutes=2), at + timedelta(minutes=5), timedelta(minutes=1))
-    assert fired(schedule) == [at]
+    assert fire_times(schedule) == [at]
     schedule.refresh_from_db()
     assert not schedule.enabled and schedule.next_fire_at is None
 
@@ -48,7 +35,7 @@ def test_an_interval_waits_for_its_start_and_stops_at_its_end():
     assert schedule.next_fire_at == start
     assert schedule.upcoming_fire_times(5) == [start, start + timedelta(minutes=10), start + timedelta(minutes=20)]
     walk(start - timedelta(minutes=30), start + timedelta(hours=1), timedelta(minutes=1))
-    assert fired(schedule) == [start, start + timedelta(minutes=10), start + timedelta(minutes=20)]
+    assert fire_times(schedule) == [start, start + timedelta(minutes=10), start + timedelta(minutes=20)]
     schedule.refresh_from_db()
     assert not schedule.enabled and schedule.next_fire_at is None
 
@@ -58,7 +45,7 @@ def test_a_long_outage_past_the_end_fires_only_what_the_window_held():
     schedule = make(interval_seconds=600, starts_at=start, expires_at=start + timedelta(minutes=25),
                     misfire_policy="catch_up", catch_up_limit=10)
     fire_due(start + timedelta(days=2))  # the scheduler was down the whole window and more
-    assert fired(schedule) == [start, start + timedelta(minutes=10), start + timedelta(minutes=20)]
+    assert fire_times(schedule) == [start, start + timedelta(minutes=10), start + timedelta(minutes=20)]
     schedule.refresh_from_db()
     assert not schedule.enabled
 
@@ -68,7 +55,7 @@ def test_a_cron_in_a_window_fires_on_its_ticks_inside_it_only():
     schedule = make(interval_seconds=None, cron="0 * * * *", starts_at=start, expires_at=start + timedelta(hours=2))
     assert schedule.upcoming_fire_times(5) == [start, start + timedelta(hours=1), start + timedelta(hours=2)]
     walk(start - timedelta(hours=1), start + timedelta(hours=4), timedelta(minutes=30))
-    assert fired(schedule) == [start, start + timedelta(hours=1), start + timedelta(hours=2)]
+    assert fire_times(schedule) == [start, start + timedelta(hours=1), start + timedelta(hours=2)]
 
 
 @pytest.mark.parametrize("fields, field", [

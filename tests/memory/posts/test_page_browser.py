@@ -14,8 +14,8 @@ from tests.memory.factories import make_workspace
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
-def test_a_posted_post_appears_live_with_its_tags_marked_and_filters_work(live_site, page):  # noqa: F811
-    # A plain member (not staff): the page's live stream is the workspace's, not the operators' dashboard.
+def open_posts_page_as_member(live_site, page):
+    """Sign a workspace owner (not staff) in on /posts/ and wait for its live stream; its API token."""
     user = User.objects.create_user("browser", "browser@example.com", "browser-pw")
     workspace = make_workspace("demo")
     Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.OWNER)
@@ -26,6 +26,12 @@ def test_a_posted_post_appears_live_with_its_tags_marked_and_filters_work(live_s
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_site}/posts/")
     page.wait_for_function("() => document.getElementById('live-state').textContent === 'live'")
+    return secret
+
+
+def test_a_posted_post_appears_live_with_its_tags_marked_and_filters_work(live_site, page):  # noqa: F811
+    # A plain member (not staff): the page's live stream is the workspace's, not the operators' dashboard.
+    secret = open_posts_page_as_member(live_site, page)
     navigations = []
     page.on("framenavigated", lambda frame: navigations.append(frame.url))
 
@@ -69,16 +75,7 @@ def image_server(monkeypatch):
 
 
 def test_the_text_read_from_a_posts_image_appears_live_in_the_preview(image_server, live_site, page):  # noqa: F811
-    user = User.objects.create_user("browser", "browser@example.com", "browser-pw")
-    workspace = make_workspace("demo")
-    Membership.objects.create(workspace=workspace, user=user, role=Membership.Role.OWNER)
-    secret = ApiToken.issue(user, "producer", workspace=workspace)
-    page.goto(f"{live_site}/accounts/login/?next=/posts/")
-    page.fill("#id_username", "browser")
-    page.fill("#id_password", "browser-pw")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_site}/posts/")
-    page.wait_for_function("() => document.getElementById('live-state').textContent === 'live'")
+    secret = open_posts_page_as_member(live_site, page)
     body = json.dumps({"posts": [{"external_id": "1", "text": "The supplier's notice", "channel": "finance",
                                   "images": [f"{image_server.url}/notice.png"]}]}).encode()
     urllib.request.urlopen(urllib.request.Request(f"{live_site}/api/posts", data=body, headers={

@@ -9,7 +9,7 @@ from memory.enrichment.embedding import embed_memories
 from memory.models import Memory
 from memory.providers.embeddings import get_embedding_provider
 from memory.search import hybrid, statement
-from memory.search.terms import parsed_words, query_terms
+from memory.search.terms import parsed_words
 from tests.memory.factories import make_memory, make_project, make_workspace
 
 pytestmark = pytest.mark.django_db
@@ -39,16 +39,6 @@ def memories(project):
     return Memory.objects.filter(project=project)
 
 
-def apart(memories, query, limit=10):
-    """Session 5's search: text_ranking and vector_ranking as queries of their own, fused."""
-    terms = query_terms(query, memories.db)
-    vector = get_embedding_provider().embed([query])[0]
-    rankings = {"text": hybrid.text_ranking(memories, query, terms=terms, vector=vector, fields=hybrid.CANDIDATE_FIELDS),
-                "vector": hybrid.vector_ranking(memories, query, vector=vector, terms=terms,
-                                                fields=hybrid.CANDIDATE_FIELDS)}
-    return hybrid.read_whole(memories, hybrid.fuse(rankings, limit))
-
-
 @pytest.mark.parametrize("query", ["What did Alice name her new dog?", "Bruno puppy garden", "deploy failed",
                                    "the a of", "Edinburgh marathon flight"])
 def test_the_one_statement_finds_what_the_rankings_read_apart_find(memories, query):
@@ -56,7 +46,7 @@ def test_the_one_statement_finds_what_the_rankings_read_apart_find(memories, que
         return [(hit.memory.pk, pytest.approx(hit.score), hit.ranks, pytest.approx(hit.memory.similarity))
                 for hit in found]
 
-    assert hits(hybrid.hybrid_search(memories, query)) == hits(apart(memories, query))
+    assert hits(hybrid.hybrid_search(memories, query)) == hits(hybrid.hybrid_search_apart(memories, query))
 
 
 def test_a_search_is_two_statements_once_its_words_are_known(memories, django_assert_num_queries):
