@@ -2,6 +2,8 @@
 
 import os
 import shutil
+import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -24,3 +26,15 @@ def start_cluster(prefix, **env):
         ENGRAM_SECRET_KEY="bench-only-secret", **env,
     )
     return services, var_dir
+
+
+def stop_workers(workers, timeout=30):
+    """SIGTERM each worker's process group, then SIGKILL those still running after `timeout` seconds."""
+    for proc in workers:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in workers:
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)

@@ -14,12 +14,11 @@ dedup key). Rates are posts per second of wall time from the first run started t
 import argparse
 import os
 import random
-import signal
 import subprocess
 import sys
 import time
 
-from cluster import ROOT, start_cluster
+from cluster import ROOT, start_cluster, stop_workers
 
 CHANNELS = ["acme-news", "globex-updates", "initech-status", "umbrella-research"]
 SUBJECTS = ["Acme Corp", "the billing service", "PostgreSQL 17", "the Berlin office", "the mobile app",
@@ -130,14 +129,7 @@ def main():
 
         connections.close_all()
     finally:
-        for proc in workers:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in workers:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_workers(workers)
         services.destroy()
 
     duplicate_rate = again.get("duplicate", 0) / n

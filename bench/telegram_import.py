@@ -16,12 +16,11 @@ import json
 import os
 import random
 import resource
-import signal
 import subprocess
 import sys
 import time
 
-from cluster import ROOT, start_cluster
+from cluster import ROOT, start_cluster, stop_workers
 
 EMBED_RUN_SIZE = 1000
 PEOPLE = [("Alice Chen", 1001), ("Bob Martin", 1002), ("Carol Diaz", 1003), ("Dave Kim", 1004),
@@ -147,14 +146,7 @@ def main():
 
         connections.close_all()
     finally:
-        for proc in workers:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in workers:
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        stop_workers(workers)
         services.destroy()
 
     n = options.messages
