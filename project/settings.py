@@ -1,8 +1,6 @@
 """Engram settings: every environment variable is read here, once."""
 
-import os
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
@@ -11,93 +9,10 @@ from django.utils.csp import CSP
 from jobs.conf import JobsSettings
 from memory.conf import MemorySettings
 
+from .env import database_from_url, env_bool, env_float, env_int, env_list, env_str, generated_secret_key
 from .log_format import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-# --- environment helpers: fail loudly, naming the variable --------------------------------
-
-
-def env_str(name, default=""):
-    """Return a string variable, or the file named by NAME_FILE (for secrets)."""
-    file_path = os.environ.get(f"{name}_FILE")
-    if file_path:
-        try:
-            return Path(file_path).read_text().strip()
-        except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE: cannot read {file_path}: {exc}") from exc
-    return os.environ.get(name, default)
-
-
-def env_bool(name, default=False):
-    """Return a boolean variable (1/0, true/false, yes/no, on/off)."""
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
-
-
-def env_int(name, default, minimum=None):
-    """Return an integer variable, at least `minimum` when given."""
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def env_float(name, default, minimum=None):
-    """Return a float variable, at least `minimum` when given."""
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
-    if minimum is not None and value < minimum:
-        raise ImproperlyConfigured(f"{name} must be >= {minimum}, got {value}")
-    return value
-
-
-def env_list(name, default=()):
-    """Return a comma-separated list variable."""
-    raw = os.environ.get(name)
-    if raw is None:
-        return list(default)
-    return [item.strip() for item in raw.split(",") if item.strip()]
-
-
-def database_from_url(url, name="DATABASE_URL"):
-    """Turn postgres://user:pass@host:port/db?opts into a DATABASES entry."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ImproperlyConfigured(f"{name} must start with postgresql://, got scheme {parts.scheme!r}")
-    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
-    host = query.pop("host", None) or unquote(parts.hostname or "")
-    db_name = unquote(parts.path.lstrip("/"))
-    if not db_name:
-        raise ImproperlyConfigured(f"{name} must name a database (postgresql://host/dbname)")
-    return {
-        "ENGINE": "django.db.backends.postgresql",
-        "NAME": db_name,
-        "USER": unquote(parts.username or ""),
-        "PASSWORD": unquote(parts.password or ""),
-        "HOST": host,
-        "PORT": str(parts.port or ""),
-        "OPTIONS": query,
-    }
 
 
 # --- core and deployment security ---------------------------------------------------------
@@ -113,24 +28,6 @@ DEBUG = env_bool("ENGRAM_DEBUG", not PRODUCTION)
 
 # Embedded services live under var/ inside the project (pgserver as root chmods parents).
 VAR_DIR = Path(env_str("ENGRAM_VAR_DIR", str(BASE_DIR / "var"))).resolve()
-
-
-def generated_secret_key(path):
-    """The key kept in `path`, written once (readable by its owner only) when missing."""
-    from django.core.management.utils import get_random_secret_key
-
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = get_random_secret_key() + get_random_secret_key()
-    try:
-        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
-            handle.write(key)
-    except FileExistsError:  # another process wrote it first: use theirs
-        return path.read_text().strip()
-    return key
 
 
 SECRET_KEY = env_str("ENGRAM_SECRET_KEY", "")
