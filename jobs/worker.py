@@ -278,6 +278,8 @@ class EngramWorker(SimpleWorker):
             self._taker = JobTaker(self.connection, self.key, self.name, self.serializer)
         idle_since = time.monotonic()
         while True:
+            if self._stop_requested:  # a SIGTERM that came between two jobs: take no other
+                return None
             try:
                 result = self._dequeue_slice(timeout, max_idle_time, idle_since)
             except RedisError as exc:  # RQ retries only some errors and only while it blocks
@@ -328,6 +330,9 @@ class EngramWorker(SimpleWorker):
             taken = self._taker.take(lanes, self._finished_job_id)
             self._finished_job_id = None
             if taken is None and timeout is not None:
+                # Idle while blocked (the script wrote it): a SIGTERM now stops the worker at once
+                # (RQ's warm shutdown waits only for a busy worker), instead of after its next job.
+                self._state = WorkerStatus.IDLE
                 popped = self.connection.blpop([lane.key for lane in lanes], timeout)
                 taken = self._taker.take(lanes, popped=[part.decode() for part in popped]) if popped else None
             self._state = WorkerStatus.IDLE if taken is None else WorkerStatus.BUSY  # the script wrote it
