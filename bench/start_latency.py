@@ -1,6 +1,6 @@
 """Where Engram's enqueue-to-start latency goes: per-step timings of an idle worker's pick-up.
 
-    .venv/bin/python bench/start_latency.py [--jobs 3000] [--warmup 50]
+    .venv/bin/python bench/start_latency.py [--jobs 3000] [--warmup 50] [--variant …]
 
 Measures what bench/peers.py calls start latency (the run's `started_at` minus its `enqueued_at`)
 the same way, one job at a time to an idle `manage.py rqworker --with-scheduler`, but over
@@ -159,6 +159,7 @@ def timed_worker_class():
             marks["handed"] = time.time()
             marks["run"] = taken.run_id
             marks["previous_published"] = len(runs) % 2 == 0  # its predecessor's index was odd
+            marks["switch"] = sys.getswitchinterval()
             try:
                 return super()._execute_run(taken)
             finally:
@@ -166,6 +167,8 @@ def timed_worker_class():
                 runs.append(dict(marks))
                 marks.clear()
                 marks["previous_finished"] = runs[-1]["finished"]
+                if "altswitch" in os.environ.get("START_LATENCY_VARIANT", ""):  # the next pick-up's
+                    sys.setswitchinterval(0.001 if len(runs) % 2 else 0.005)
 
         def register_death(self):
             with open(os.environ["START_LATENCY_STEPS"], "w") as f:
@@ -202,7 +205,8 @@ def main():
     parser.add_argument("--variant", default="",
                         help="experiments: nolive (the worker sends no live events), altlive (every other job's), "
                              "nofsync (the enqueue commits without waiting for its WAL flush: what the "
-                             "durable commit costs, not a proposal), altfsync (every other enqueue)")
+                             "durable commit costs, not a proposal), altfsync (every other enqueue), altswitch "
+                             "(every other pick-up with a 1 ms GIL switch interval instead of 5)")
     options = parser.parse_args()
     sys.path.insert(0, str(BENCH))
     services, var_dir = start_cluster("sl")
@@ -299,7 +303,7 @@ def report(enqueued, worker_side, client_gcs):
         margin = job["insert_called"] - w.get("first_take_called", 0)
         rows.append({"total": job["started"] - job["enqueued"], "steps": step, "blpop": popped_by_blpop,
                      "push": job["pushed"] - job["inserted"], "previous_published": w["previous_published"],
-                     "fsync": job.get("fsync"),
+                     "fsync": job.get("fsync"), "switch": w["switch"],
                      "take_cpu": w["take_cpu"],
                      "back": back if w.get("previous_finished") else None, "margin": margin,
                      "window": (job["enqueued"], job["started"])})
@@ -326,6 +330,9 @@ def report(enqueued, worker_side, client_gcs):
     if "altfsync" in os.environ.get("START_LATENCY_VARIANT", ""):
         pairs = [(f"enqueue {'waits for' if on else 'does not wait for'} its WAL flush",
                   [r for r in rows if r["fsync"] == on]) for on in (True, False)]
+    if "altswitch" in os.environ.get("START_LATENCY_VARIANT", ""):
+        pairs = [(f"GIL switch interval {1000 * interval:g} ms", [r for r in rows if r["switch"] == interval])
+                 for interval in (0.005, 0.001)]
     for label, group in pairs:
         print(f"{label} ({len(group)} jobs):")
         for name in ("total", "insert", "wake", "take"):
