@@ -276,10 +276,12 @@ def main():
     finally:
         if worker is not None:
             os.killpg(worker.pid, signal.SIGKILL)
-        from django.db import connections
+        try:
+            from django.db import connections
 
-        connections.close_all()
-        services.destroy()
+            connections.close_all()
+        finally:  # even when the settings did not load (a bad JOBS_* variable): no stray servers
+            services.destroy()
 
 
 def report(enqueued, worker_side, client_gcs):
