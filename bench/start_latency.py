@@ -18,8 +18,9 @@ writes what it saw when it stops); both use the wall clock of the one machine:
     now       checked -> started_at (the claim's timestamp)
 
 The steps add up to the latency. Also shown: `push` (the enqueuer's own pipeline round trip,
-inside `wake`), `back` (the worker's previous job done -> its first look at the lanes) and
-`margin` (that look -> the next enqueue began).
+inside `wake`), `claim` (after started_at, so outside the latency: the claim's UPDATE and the
+receivers of its run_status_changed), `back` (the worker's previous job done -> its first look
+at the lanes) and `margin` (that look -> the next enqueue began).
 
 Prints each step's p50/p90/p99/max, which steps make up the slowest 1% of jobs, what else the
 worker did during a job's window (garbage collections, its heartbeat thread, its live-event
@@ -154,6 +155,15 @@ def timed_worker_class():
                 return result
 
             JobRun.claim = classmethod(timed_claim)
+            announce = JobRun._announce
+
+            def timed_announce(run, old_status, status=None):
+                start = time.time()
+                announce(run, old_status, status)
+                if status == "started":
+                    marks["announced"], marks["announce"] = time.time(), time.time() - start
+
+            JobRun._announce = timed_announce
 
         def _execute_run(self, taken):
             marks["handed"] = time.time()
@@ -317,6 +327,12 @@ def report(enqueued, worker_side, client_gcs):
         values = totals if name == "total" else [r["push"] for r in rows] if name == "push" \
             else [r["steps"][name] for r in rows]
         print(f"{name:<10}" + "".join(f"{1000 * percentile(values, q):>8.2f}" for q in (0.5, 0.9, 0.99, 1.0)))
+    claims = [by_run[job["run"]]["claimed"] - by_run[job["run"]]["claim_called"] for job in enqueued]
+    print(f"{'claim':<10}" + "".join(f"{1000 * percentile(claims, q):>8.2f}" for q in (0.5, 0.9, 0.99, 1.0))
+          + "   (after started_at: the claim's UPDATE and its run_status_changed receivers)")
+    announces = [by_run[job["run"]]["announce"] for job in enqueued]
+    print(f"{'announce':<10}" + "".join(f"{1000 * percentile(announces, q):>8.2f}" for q in (0.5, 0.9, 0.99, 1.0))
+          + "   (of the claim: run_status_changed 'started' and its receivers)")
     print(f"{'take cpu':<10}" + "".join(f"{1000 * percentile([r['take_cpu'] for r in rows], q):>8.2f}"
                                         for q in (0.5, 0.9, 0.99, 1.0)) + "   (the worker's CPU time in the take)")
     backs = [r["back"] for r in rows if r["back"] is not None]
