@@ -16,6 +16,14 @@ worker process's user+system time over the drain. Medians over the rounds; last 
 
 (drain jobs/s; "durable" = keeps a record of every job in PostgreSQL: Procrastinate and
 django-tasks-db; ratio = Engram's drain / the best durable peer's).
+
+Start latency is each system's own pair of timestamps, so each includes its own enqueue: Engram
+`started_at` (the worker's clock before its claim) minus `enqueued_at` (before the INSERT and
+its durable commit), django-tasks-db the same two fields, Procrastinate its `started` minus its
+`deferred` event (both `now()` of their transactions: the defer's commit is inside), RQ its
+job's `started_at` minus `enqueued_at` (a Redis write, no fsync), Celery the task body's clock
+minus the caller's. With the default 50 samples per round, p99 is the slowest of the 50.
+bench/start_latency.py cuts Engram's into steps over thousands of jobs.
 """
 
 import argparse

@@ -77,6 +77,17 @@ def test_sigterm_lets_the_current_job_finish_and_keeps_the_rest_queued(processes
     assert JobRun.objects.get(pk=waiting).status == RunStatus.QUEUED
 
 
+def test_sigterm_stops_an_idle_worker_that_has_run_a_job(processes):
+    # A worker blocked in its pop after a job kept RQ's "busy" state: SIGTERM only asked it to
+    # stop after its next job, so an idle worker never stopped (the supervisor had to SIGKILL it).
+    run_id = sleeps.enqueue(0.01).id
+    worker = processes.worker()
+    wait_for(lambda: JobRun.objects.filter(pk=run_id, status=RunStatus.SUCCEEDED).exists(), timeout=30,
+             message="the run to finish")
+    worker.send_signal(signal.SIGTERM)
+    assert worker.wait(15) == 0
+
+
 def test_a_job_overrunning_the_shutdown_grace_goes_back_to_the_outbox(processes):
     run_id = sleeps.enqueue(30).id
     worker = processes.worker()
