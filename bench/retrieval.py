@@ -204,17 +204,11 @@ def hybrid_search_separately(memories, query, limit=DEPTH):
     return hybrid_search_apart(memories, query, limit)
 
 
-def latency(workspace, count, queries, dev_vectors):
-    """p50/p95 ms of hybrid_search over `count` generated turns in a project of their own.
-
-    Returns ((p50, p95) of hybrid_search, {baseline: (p50, p95)}, load seconds). The baselines,
-    timed in the same loop: session 5's path (hybrid_search_separately), and hybrid_search without
-    the text side's candidate budget.
-    """
+def load_scale(workspace, count, dev_vectors):
+    """(the memories of a project of `count` generated turns, seconds the load took), indexed and analysed."""
     from django.db import connection
 
     from memory.models import Memory, Project
-    from memory.search.hybrid import hybrid_search
     from memory.search.terms import lexeme_frequencies
 
     project = Project.objects.create(workspace=workspace, name="Scale", slug="scale")
@@ -237,8 +231,18 @@ def latency(workspace, count, queries, dev_vectors):
     load_s = time.perf_counter() - started
     # The row estimates and rarities of the table as it is now (a process re-reads them every 5 minutes).
     lexeme_frequencies.clear()
-    memories = Memory.objects.filter(project=project).unexpired()
+    return Memory.objects.filter(project=project).unexpired(), load_s
+
+
+def latency(memories, queries):
+    """p50/p95 ms of hybrid_search over `memories`.
+
+    Returns ((p50, p95) of hybrid_search, {baseline: (p50, p95)}). The baselines, timed in the
+    same loop: session 5's path (hybrid_search_separately), and hybrid_search without the text
+    side's candidate budget.
+    """
     from memory.providers.embeddings import get_embedding_provider
+    from memory.search.hybrid import hybrid_search
 
     provider = get_embedding_provider()
     timed = {
@@ -263,7 +267,75 @@ def latency(workspace, count, queries, dev_vectors):
         print(f"{name}: p50 {base50:.1f} ms, p95 {base95:.1f} ms; hybrid_search is {p50 / base50:.2f}x (p50)"
               f" and {p95 / base95:.2f}x (p95) of it")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    return (p50, p95), baselines, load_s
+    return (p50, p95), baselines
+
+
+def search_steps(memories, query, provider):
+    """{step: ms} of one hybrid_search done step by step (the same calls), and its hit pks."""
+    from memory.search import hybrid
+    from memory.search.terms import query_terms
+
+    times, clock = {}, time.perf_counter
+    started = clock()
+    terms = query_terms(query, memories.db)
+    times["terms"] = clock()
+    tokenizer = getattr(provider, "tokenizer", None)
+    if tokenizer is not None:  # the local model: its tokenizer's share of the embedding, timed apart
+        tokenizer.encode(query)
+    times["tokenize"] = clock()
+    vector = provider.embed([query])[0]
+    times["embed"] = clock()
+    found = hybrid.read_candidates(memories, terms, vector)
+    times["statement"] = clock()
+    hits = hybrid.fuse_candidates(found, DEPTH)
+    times["fusion"] = clock()
+    hits = hybrid.read_whole(memories, hits)
+    times["read hits"] = clock()
+    previous, ms = started, {}
+    for step, at in times.items():
+        ms[step], previous = (at - previous) * 1000, at
+    ms["total"] = (previous - started) * 1000
+    return ms, [hit.memory.pk for hit in hits]
+
+
+def steps(memories, queries, rounds=2):
+    """Print each step's p50/p95 over `rounds` passes of the queries, and what the slowest searches spent.
+
+    "embed" is the whole query embedding less the tokenizer, which is timed apart before it (the
+    tokenizer runs again inside). "gc" counts the searches during which a garbage collection ran.
+    """
+    import gc
+
+    from memory.providers.embeddings import get_embedding_provider
+    from memory.search.hybrid import hybrid_search
+
+    provider = get_embedding_provider()
+    collections = []
+    gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+    try:
+        for query in queries[:5]:
+            search_steps(memories, query, provider)
+        samples = []
+        for _ in range(rounds):
+            for query in queries:
+                collections.clear()
+                ms, pks = search_steps(memories, query, provider)
+                ms["gc"] = len(collections)
+                samples.append((query, ms))
+                if pks != [hit.memory.pk for hit in hybrid_search(memories, query, limit=DEPTH)]:
+                    raise AssertionError(f"the steps found other hits than hybrid_search for {query!r}")
+    finally:
+        gc.callbacks.pop()
+    names = list(samples[0][1])
+    print(f"steps of {len(samples)} searches ({rounds} rounds of {len(queries)} queries), ms:")
+    for name in names:
+        p50, p95 = percentiles([ms[name] for _, ms in samples])
+        print(f"  {name:10} p50 {p50:6.2f}  p95 {p95:6.2f}  max {max(ms[name] for _, ms in samples):6.2f}")
+    slowest = sorted(samples, key=lambda sample: -sample[1]["total"])[:max(1, len(samples) // 20)]
+    print(f"the slowest {len(slowest)} searches (the p95 tail), ms per step:")
+    for query, ms in slowest:
+        print("  " + " ".join(f"{name} {ms[name]:.1f}" for name in names) + f"  {query!r}")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
 
 
 def at_scale(memories, tuning, held_out, pk_of, scale_memories):
@@ -288,6 +360,7 @@ def main():
     parser.add_argument("--memories", type=int, default=100_000, help="memories for the latency part (0: skip)")
     parser.add_argument("--latency-queries", type=int, default=200)
     parser.add_argument("--tune", action="store_true", help="print the fusion grid")
+    parser.add_argument("--steps", action="store_true", help="time each step of a search at --memories")
     options = parser.parse_args()
     services, _ = start_cluster("r")
     try:
@@ -324,7 +397,10 @@ def main():
         p50 = p95 = float("nan")
         if options.memories:
             queries = [q.text for q in dev.questions][:options.latency_queries]
-            (p50, p95), _, load_s = latency(workspace, options.memories, queries, vectors)
+            scale, load_s = load_scale(workspace, options.memories, vectors)
+            if options.steps:
+                steps(scale, queries)
+            (p50, p95), _ = latency(scale, queries)
             print(f"latency at {options.memories:,} memories (loaded in {load_s:.0f} s), {len(queries)} queries:"
                   f" p50 {p50:.1f} ms, p95 {p95:.1f} ms")
             at_scale(memories, tuning, held_out, pk_of, options.memories)
