@@ -234,24 +234,12 @@ def load_scale(workspace, count, dev_vectors):
     return Memory.objects.filter(project=project).unexpired(), load_s
 
 
-def search_in_turn(memories, query, provider, limit=DEPTH):
-    """hybrid_search's steps one after another: the query embedded first, then the statements (no thread)."""
-    from memory.search import hybrid
-    from memory.search.terms import query_terms
-
-    vector = provider.embed([query])[0]
-    terms = query_terms(query, memories.db)
-    found = hybrid.read_near(memories, terms, hybrid.read_text_pool(memories, terms), vector)
-    return hybrid.read_whole(memories, hybrid.fuse_candidates(found, limit))
-
-
 def latency(memories, queries):
     """p50/p95 ms of hybrid_search over `memories`.
 
     Returns ((p50, p95) of hybrid_search, {baseline: (p50, p95)}). The baselines, timed in the
-    same loop: session 5's path (hybrid_search_separately), the same steps as hybrid_search one
-    after another (search_in_turn), hybrid_search without the text side's candidate budget, and
-    the query embedding alone.
+    same loop: session 5's path (hybrid_search_separately), and hybrid_search without the text
+    side's candidate budget.
     """
     from memory.providers.embeddings import get_embedding_provider
     from memory.search.hybrid import hybrid_search
@@ -260,7 +248,6 @@ def latency(memories, queries):
     timed = {
         "hybrid_search": lambda query: hybrid_search(memories, query),
         "session 5 (separate queries)": lambda query: hybrid_search_separately(memories, query),
-        "embedding first (no thread)": lambda query: search_in_turn(memories, query, provider),
         "no candidate budget": lambda query: hybrid_search(memories, query, budget=None),
         "query embedding alone": lambda query: provider.embed([query]),
     }
@@ -283,41 +270,23 @@ def latency(memories, queries):
     return (p50, p95), baselines
 
 
-class TimedProvider:
-    """The embedding provider, with how long its last embed() took (in the thread hybrid_search runs it in)."""
-
-    def __init__(self, provider):
-        self.provider, self.ms = provider, 0.0
-
-    def embed(self, texts):
-        started = time.perf_counter()
-        try:
-            return self.provider.embed(texts)
-        finally:
-            self.ms = (time.perf_counter() - started) * 1000
-
-
 def search_steps(memories, query, provider):
-    """{step: ms} of one hybrid_search done step by step (the same calls), and its hit pks.
-
-    "embedding" is the model's run in its thread, beside "terms" and "text pool"; "wait" is how
-    long the search then waited for it. The others are the main thread's steps, one after another.
-    """
+    """{step: ms} of one hybrid_search done step by step (the same calls), and its hit pks."""
     from memory.search import hybrid
     from memory.search.terms import query_terms
 
     times, clock = {}, time.perf_counter
     started = clock()
-    timed = TimedProvider(provider)
-    embedding = hybrid.embed_aside(timed, query)
     terms = query_terms(query, memories.db)
     times["terms"] = clock()
-    pool = hybrid.read_text_pool(memories, terms)
-    times["text pool"] = clock()
-    vector = embedding.result()
-    times["wait"] = clock()
-    found = hybrid.read_near(memories, terms, pool, vector)
-    times["near"] = clock()
+    tokenizer = getattr(provider, "tokenizer", None)
+    if tokenizer is not None:  # the local model: its tokenizer's share of the embedding, timed apart
+        tokenizer.encode(query)
+    times["tokenize"] = clock()
+    vector = provider.embed([query])[0]
+    times["embed"] = clock()
+    found = hybrid.read_candidates(memories, terms, vector)
+    times["statement"] = clock()
     hits = hybrid.fuse_candidates(found, DEPTH)
     times["fusion"] = clock()
     hits = hybrid.read_whole(memories, hits)
@@ -326,14 +295,14 @@ def search_steps(memories, query, provider):
     for step, at in times.items():
         ms[step], previous = (at - previous) * 1000, at
     ms["total"] = (previous - started) * 1000
-    ms["embedding"] = timed.ms
     return ms, [hit.memory.pk for hit in hits]
 
 
 def steps(memories, queries, rounds=2):
     """Print each step's p50/p95 over `rounds` passes of the queries, and what the slowest searches spent.
 
-    Steps as in search_steps; "gc" counts the searches during which a garbage collection ran.
+    "embed" is the whole query embedding less the tokenizer, which is timed apart before it (the
+    tokenizer runs again inside). "gc" counts the searches during which a garbage collection ran.
     """
     import gc
 

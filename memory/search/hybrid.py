@@ -5,9 +5,6 @@ with known evidence turns); the constants below were chosen there (`bench/retrie
 """
 
 import operator
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery
@@ -266,65 +263,24 @@ def fuse(rankings, limit):
 def hybrid_search(memories, query, limit=10, provider=None, *, budget=MATCH_BUDGET_ROWS):
     """Rank `memories` (already scoped to what the caller may see) for `query`.
 
-    The rankings of text_ranking and vector_ranking (same candidates, same order), read in two
-    statements (memory.search.statement), fused, and only the hits read whole. The query is
-    embedded in a thread of its own meanwhile: its words are parsed and the text side's pool read
-    while the model runs, and only the statement that needs the vector waits for it. `budget`
-    bounds the rows the text side scores (candidate_match); None scores every row any term matches.
+    The rankings of text_ranking and vector_ranking (same candidates, same order), read in one
+    statement (memory.search.statement), fused, and only the hits read whole. `budget` bounds the
+    rows the text side scores (candidate_match); None scores every row any term matches.
     """
-    embedding = embed_aside(provider or get_embedding_provider(), query)
     terms = query_terms(query, memories.db)
-    pool = read_text_pool(memories, terms, budget)
-    found = read_near(memories, terms, pool, embedding.result())
-    return read_whole(memories, fuse_candidates(found, limit))
+    vector = (provider or get_embedding_provider()).embed([query])[0]
+    return read_whole(memories, fuse_candidates(read_candidates(memories, terms, vector, budget), limit))
 
 
-class QueryEmbeddingThread:
-    """The thread this process embeds search queries in, started on first use and again after a fork.
-
-    One long-lived thread: starting a thread per search waits for the new thread to be scheduled
-    (on a busy machine, a few ms), while handing work to a running one does not. A forked child
-    (an RQ work horse) has none of its parent's threads, so it starts its own.
-    """
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._executor, self._pid = None, None
-
-    def submit(self, function, *args):
-        with self._lock:
-            if self._pid != os.getpid():
-                self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="query-embedding")
-                self._pid = os.getpid()
-            return self._executor.submit(function, *args)
-
-
-query_embedding_thread = QueryEmbeddingThread()
-
-
-def embed_aside(provider, query):
-    """A Future of the query's embedding, computed in this process's query-embedding thread.
-
-    The local model's run (some 5 ms, as long as the database's part of a search) releases the
-    GIL, so the caller's statements run meanwhile on the other core.
-    """
-    return query_embedding_thread.submit(lambda: provider.embed([query])[0])
-
-
-def read_text_pool(memories, terms, budget=MATCH_BUDGET_ROWS):
-    """The text side's best TEXT_POOL candidates by text score (what needs no vector), in one statement."""
-    return statement.text_candidates(memories, terms, candidate_tsquery(terms, budget), per_term=per_term_sql(),
-                                     text_pool=TEXT_POOL)
-
-
-def read_near(memories, terms, pool, vector):
-    """Both rankings' candidates: the pool with its similarity to `vector`, and the vector side, in one statement."""
-    return statement.candidates_near(memories, terms, pool, vector, per_term=per_term_sql(), text_limit=CANDIDATES,
-                                     vector_limit=VECTOR_CANDIDATES, ef_search=EF_SEARCH)
+def read_candidates(memories, terms, vector, budget=MATCH_BUDGET_ROWS):
+    """Both rankings' candidates for the query's terms and embedding, in one statement (memory.search.statement)."""
+    return statement.candidates(
+        memories, terms, candidate_tsquery(terms, budget), vector, per_term=per_term_sql(),
+        text_pool=TEXT_POOL, text_limit=CANDIDATES, vector_limit=VECTOR_CANDIDATES, ef_search=EF_SEARCH)
 
 
 def fuse_candidates(found, limit):
-    """The best `limit` hits of statement.candidates_near's rows: each side ordered and length-adjusted, then fused."""
+    """The best `limit` hits of statement.candidates' rows: each side ordered and length-adjusted, then fused."""
     # Each side in its statement's order (UNION ALL promises none; the iterative HNSW scan returns
     # its rows nearly in order): text score, then raw similarity (a missing one first, as SQL's
     # DESC does); distance; then the vector side by length-adjusted similarity.

@@ -1,24 +1,21 @@
-"""Both rankings of a hybrid search in two SQL statements: the candidates fusion reads, light.
+"""Both rankings of a hybrid search in one SQL statement: the candidates fusion reads, light.
 
 memory.search.hybrid's text_ranking and vector_ranking each build an ORM query (two to three
 statements, plus BEGIN / SET LOCAL / COMMIT around the vector scan); run one after the other for
 every search, at 100,000 memories the database did under 2 ms of work while the searching process
 spent some 20 ms (idle) compiling the querysets, formatting the query vector into two statements
 and building 150 Memory objects from the rows (cProfile of 100 searches). Here the same two
-rankings are two statements over the caller's queryset (compiled as a subquery that PostgreSQL
-pulls up, so the GIN and HNSW indexes still serve it), the rows come back as plain tuples, and
-only the hits fusion keeps are then read as Memory objects (hybrid.read_whole):
-
-- text_candidates: the text side's pool (GIN bitmap scan, the rarity-weighted score), which needs
-  only the query's words, so hybrid_search runs it while the query is being embedded;
-- candidates_near: what needs the query's vector, sent once: the pool's similarities (ties on
-  text are ordered by them) and the vector side (the HNSW scan).
+rankings are one statement (CTEs over the caller's queryset, compiled once as a subquery that
+PostgreSQL pulls up, so the GIN and HNSW indexes still serve it), the vector is sent once, and the
+rows come back as plain tuples; only the hits fusion keeps are then read as Memory objects
+(hybrid.read_whole).
 
 The HNSW scan reads hnsw.ef_search (how many neighbours it collects; pgvector's default 40 is
 fewer than the candidates asked for) and hnsw.iterative_scan (scan on when filters such as a
 workspace's scope drop rows, rather than return fewer than LIMIT) when it fetches its first row,
 which is after the CTE `query` has been evaluated for the scan's ORDER BY key: set_config(...,
-true) there sets both for this statement's transaction only, without a transaction of our own."""
+true) there sets both for this statement's transaction only, without a transaction of our own.
+"""
 
 from dataclasses import dataclass
 
@@ -30,22 +27,21 @@ from django.db import connections
 # the scan fetches its first row.
 QUERY_VECTOR = "(SELECT embedding FROM query)"
 
-# The text side's pool: what needs only the query's words, so it runs while the query is embedded.
-TEXT_POOL_TEMPLATE = """SELECT scope.id, {text_score} AS rank, scope.content
-FROM ({scope}) AS scope
-WHERE {text_match}
-ORDER BY rank DESC
-LIMIT {text_pool}"""
-
-# What needs the query's embedding: the pool's similarities and the vector side.
 TEMPLATE = """WITH query AS MATERIALIZED (
   SELECT %s::vector AS embedding,
          set_config('hnsw.ef_search', %s, true) AS ef_search,
          set_config('hnsw.iterative_scan', 'relaxed_order', true) AS iterative_scan
+), text_pool AS (
+  SELECT scope.id, {text_score} AS rank
+  FROM ({scope}) AS scope
+  WHERE {text_match}
+  ORDER BY rank DESC
+  LIMIT {text_pool}
 ), text_side AS (
-  SELECT memory.id, 1.0 - (memory.embedding <=> {query_vector}) AS similarity
-  FROM {table} AS memory
-  WHERE memory.id = ANY(%s::bigint[])
+  SELECT pool.id, pool.rank, 1.0 - (memory.embedding <=> {query_vector}) AS similarity, memory.content
+  FROM text_pool AS pool JOIN {table} AS memory ON memory.id = pool.id
+  ORDER BY pool.rank DESC, similarity DESC
+  LIMIT {text_limit}
 ), vector_side AS MATERIALIZED (
   SELECT scope.id, {vector_score} AS rank, scope.embedding <=> {query_vector} AS distance, scope.content
   FROM ({scope}) AS scope
@@ -53,7 +49,7 @@ TEMPLATE = """WITH query AS MATERIALIZED (
   ORDER BY distance
   LIMIT {vector_limit}
 )
-SELECT 'text', id, NULL, similarity, NULL FROM text_side
+SELECT 'text', id, rank, similarity, content FROM text_side
 UNION ALL
 SELECT 'vector', id, rank, 1.0 - distance, content FROM vector_side"""
 
@@ -93,54 +89,32 @@ def score_sql(terms, vector_column, per_term):
     return "(" + " + ".join([sql] * len(terms)) + ")", params
 
 
-def text_candidates(memories, terms, match, *, per_term, text_pool):
-    """[Candidate...] of the text side's pool, best first by text score (no similarity yet), from one statement.
+def candidates(memories, terms, match, vector, *, per_term, text_pool, text_limit, vector_limit, ef_search):
+    """{"text": [Candidate...], "vector": [Candidate...]} in each ranking's order, from one statement.
 
-    `match` is the tsquery text selecting the rows (None: no text side, and no statement). A
-    queryset that can hold no row (`none()`, `pk__in=[]`: a user without a workspace) reads nothing.
-    """
-    if not match:  # no term to match (a query of stop words)
-        return []
-    try:
-        scope, scope_params = scope_sql(memories)
-    except EmptyResultSet:
-        return []
-    text_score, text_params = score_sql(terms, "scope.search_vector", per_term)
-    sql = TEXT_POOL_TEMPLATE.format(text_score=text_score, scope=scope, text_match="scope.search_vector @@ %s::tsquery",
-                                    text_pool=int(text_pool))
-    with connections[memories.db].cursor() as cursor:
-        cursor.execute(sql, [*text_params, *scope_params, match])
-        return [Candidate(pk, content, rank or 0.0) for pk, rank, content in cursor.fetchall()]
-
-
-def candidates_near(memories, terms, pool, vector, *, per_term, text_limit, vector_limit, ef_search):
-    """{"text": [Candidate...], "vector": [Candidate...]}: the pool with its similarities, and the vector side.
-
-    The text side is the pool's best `text_limit` by score then raw similarity (a missing one
-    first, as SQL's DESC puts NULL); the vector side is ordered by distance (hybrid adjusts and
-    re-orders it). `similarity` is the raw cosine similarity on both. One statement.
+    `match` is the tsquery text selecting the text side's rows (None: no text side); the text side
+    is ordered by score then raw similarity, the vector side by distance (hybrid adjusts and
+    re-orders it). `similarity` is the raw cosine similarity on both. A queryset that can hold no
+    row (`none()`, `pk__in=[]`: a user without a workspace) reads nothing.
     """
     found = {"text": [], "vector": []}
     try:
         scope, scope_params = scope_sql(memories)
     except EmptyResultSet:
         return found
-    vector_score, score_params = score_sql(terms, "scope.search_vector", per_term)
+    text_score, text_params = score_sql(terms, "scope.search_vector", per_term)
+    # No term to match (a query of stop words): the text side selects nothing.
+    text_match, match_params = ("scope.search_vector @@ %s::tsquery", [match]) if match else ("false", [])
     sql = TEMPLATE.format(
-        vector_score=vector_score, scope=scope, query_vector=QUERY_VECTOR, vector_limit=int(vector_limit),
+        text_match=text_match, text_score=text_score, vector_score=text_score, scope=scope, query_vector=QUERY_VECTOR,
         table=connections[memories.db].ops.quote_name(memories.model._meta.db_table),
+        text_pool=int(text_pool), text_limit=int(text_limit), vector_limit=int(vector_limit),
     )
-    params = [vector_literal(vector), str(int(ef_search)), [candidate.pk for candidate in pool],
-              *score_params, *scope_params]
-    similarities = {}
+    params = [vector_literal(vector), str(int(ef_search)),
+              *text_params, *scope_params, *match_params,
+              *text_params, *scope_params]
     with connections[memories.db].cursor() as cursor:
         cursor.execute(sql, params)
         for side, pk, rank, similarity, content in cursor.fetchall():
-            if side == "text":
-                similarities[pk] = similarity
-            else:
-                found["vector"].append(Candidate(pk, content, rank or 0.0, similarity))
-    for candidate in pool:
-        candidate.similarity = similarities.get(candidate.pk)
-    found["text"] = sorted(pool, key=lambda c: (-c.rank, c.similarity is not None, -(c.similarity or 0.0)))[:text_limit]
+            found[side].append(Candidate(pk, content, rank or 0.0, similarity))
     return found

@@ -49,14 +49,12 @@ def test_the_one_statement_finds_what_the_rankings_read_apart_find(memories, que
     assert hits(hybrid.hybrid_search(memories, query)) == hits(hybrid.hybrid_search_apart(memories, query))
 
 
-def test_a_search_is_three_statements_once_its_words_are_known(memories, django_assert_num_queries):
+def test_a_search_is_two_statements_once_its_words_are_known(memories, django_assert_num_queries):
     hybrid.hybrid_search(memories, "Who adopted the beagle puppy?")  # parses the words, reads ANALYZE's figures
-    # The text side's pool (while the query is embedded), the candidates near the query's vector,
-    # then the hits whole.
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(2):  # the candidates of both rankings, then the hits whole
         hits = hybrid.hybrid_search(memories, "Who adopted the beagle puppy?")
     assert hits[0].memory.content == TEXTS[0]
-    with django_assert_num_queries(4):  # a word not seen before: one more, for all of them
+    with django_assert_num_queries(3):  # a word not seen before: one more, for all of them
         hybrid.hybrid_search(memories, "Which puppy chewed the hose?")
 
 
@@ -85,8 +83,8 @@ def test_the_vector_side_scans_on_past_the_rows_the_scope_filters_out():
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_sort = off")
     with CaptureQueriesContext(connection) as captured:
-        found = statement.candidates_near(scoped, [], [], query, per_term=hybrid.per_term_sql(), text_limit=50,
-                                          vector_limit=100, ef_search=100)
+        found = statement.candidates(scoped, [], None, query, per_term=hybrid.per_term_sql(), text_pool=200,
+                                     text_limit=50, vector_limit=100, ef_search=100)
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + captured[0]["sql"])
         plan = "\n".join(line for (line,) in cursor.fetchall())
