@@ -1,6 +1,6 @@
 """Retrieval quality on a development set of multi-session conversations, and search latency at scale.
 
-    .venv/bin/python bench/retrieval.py [--memories 100000] [--latency-queries 200] [--tune]
+    .venv/bin/python bench/retrieval.py [--memories 100000] [--latency-queries 200] [--tune] [--steps]
 
 Quality: the development set of bench/conversations.py (3,840 conversation turns, each a memory with
 its speaker in metadata and its session time as created_at; 400 questions with known evidence
@@ -23,6 +23,11 @@ project, in this process (no HTTP). The same run times the baselines, alternatin
 so that the machine's load weighs on all alike, and prints the ratios and the load average:
 session 5's search (the two rankings as separate ORM queries), hybrid_search without the text
 side's candidate budget (every row any query term matches is scored), and the query embedding alone.
+
+--steps first times each step of a search at --memories (parsing the words, the tokenizer, the
+model's run, the statement, fusion in Python, reading the hits whole) over two rounds of the
+queries, and lists the slowest 5% (the p95 tail) step by step, with the garbage collections that
+ran during each search.
 
 --tune prints, on the tuning half, the fusion grid and the candidate budgets the constants in
 memory/search/ were chosen from.
@@ -301,8 +306,9 @@ def search_steps(memories, query, provider):
 def steps(memories, queries, rounds=2):
     """Print each step's p50/p95 over `rounds` passes of the queries, and what the slowest searches spent.
 
-    "embed" is the whole query embedding less the tokenizer, which is timed apart before it (the
-    tokenizer runs again inside). "gc" counts the searches during which a garbage collection ran.
+    "tokenize" is the local model's tokenizer alone, run once more before "embed" (the whole query
+    embedding, which tokenizes again), so "total" exceeds a search by that much. "gc" counts the
+    searches during which a garbage collection ran.
     """
     import gc
 
