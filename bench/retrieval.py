@@ -1,6 +1,7 @@
 """Retrieval quality on a development set of multi-session conversations, and search latency at scale.
 
     .venv/bin/python bench/retrieval.py [--memories 100000] [--latency-queries 200] [--tune] [--steps]
+                                        [--integer-queries]
 
 Quality: the development set of bench/conversations.py (3,840 conversation turns, each a memory with
 its speaker in metadata and its session time as created_at; 400 questions with known evidence
@@ -28,6 +29,11 @@ side's candidate budget (every row any query term matches is scored), and the qu
 model's run, the statement, fusion in Python, reading the hits whole) over two rounds of the
 queries, and lists the slowest 5% (the p95 tail) step by step, with the garbage collections that
 ran during each search.
+
+--integer-queries (needs the `bench` extra's onnx) also embeds the questions through
+bench/integer_queries.py's integer-arithmetic rewrite of the packaged model and prints fused
+recall with those query vectors (held-out half; at --memories, both halves) and their latency
+beside the others'. The search itself is unchanged.
 
 --tune prints, on the tuning half, the fusion grid and the candidate budgets the constants in
 memory/search/ were chosen from.
@@ -239,12 +245,13 @@ def load_scale(workspace, count, dev_vectors):
     return Memory.objects.filter(project=project).unexpired(), load_s
 
 
-def latency(memories, queries):
+def latency(memories, queries, integer=None):
     """p50/p95 ms of hybrid_search over `memories`.
 
     Returns ((p50, p95) of hybrid_search, {baseline: (p50, p95)}). The baselines, timed in the
-    same loop: session 5's path (hybrid_search_separately), and hybrid_search without the text
-    side's candidate budget.
+    same loop: session 5's path (hybrid_search_separately), hybrid_search without the text side's
+    candidate budget, the query embedding alone, and, given `integer` (bench/integer_queries.py),
+    hybrid_search and the embedding alone with the integer query path.
     """
     from memory.providers.embeddings import get_embedding_provider
     from memory.search.hybrid import hybrid_search
@@ -256,6 +263,9 @@ def latency(memories, queries):
         "no candidate budget": lambda query: hybrid_search(memories, query, budget=None),
         "query embedding alone": lambda query: provider.embed([query]),
     }
+    if integer is not None:
+        timed["hybrid_search, integer query embedding"] = lambda query: hybrid_search(memories, query, provider=integer)
+        timed["integer query embedding alone"] = lambda query: integer.embed([query])
     for query in queries[:5]:  # warm the model, the caches and the connection
         for search in timed.values():
             search(query)
@@ -344,6 +354,16 @@ def steps(memories, queries, rounds=2):
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
 
 
+def fused_with(memories, questions, pk_of, provider, label):
+    """Print fused R@5 / R@10 / MRR of the questions with their embeddings from `provider`."""
+    from memory.search.hybrid import hybrid_search
+
+    ranks = [first_hit([h.memory.pk for h in hybrid_search(memories, q.text, limit=DEPTH, provider=provider)],
+                       {pk_of[i] for i in q.evidence}) for q in questions]
+    r5, r10, mrr = metrics(ranks)
+    print(f"fused, {label} ({len(questions)}): R@5 {r5:.3f} R@10 {r10:.3f} MRR {mrr:.3f}")
+
+
 def at_scale(memories, tuning, held_out, pk_of, scale_memories):
     """Print fused R@5 / R@10 / MRR of the development set searched while the other turns are in the table.
 
@@ -367,6 +387,8 @@ def main():
     parser.add_argument("--latency-queries", type=int, default=200)
     parser.add_argument("--tune", action="store_true", help="print the fusion grid")
     parser.add_argument("--steps", action="store_true", help="time each step of a search at --memories")
+    parser.add_argument("--integer-queries", action="store_true",
+                        help="also measure queries embedded on integer arithmetic (bench/integer_queries.py)")
     options = parser.parse_args()
     services, _ = start_cluster("r")
     try:
@@ -397,6 +419,14 @@ def main():
         print(f"held-out half; fused@scale: the candidate budget scaled to {budget:.0f} rows here")
         ranks = quality(memories, held_out, pk_of, budget)
         print_quality(ranks)
+        integer = None
+        if options.integer_queries:
+            from integer_queries import IntegerQueries
+
+            from memory.providers.embeddings import get_embedding_provider
+
+            integer = IntegerQueries(get_embedding_provider())
+            fused_with(memories, held_out, pk_of, integer, f"integer query embedding ({integer.replaced} MatMuls)")
         if options.tune:
             tune(memories, tuning, pk_of)
             tune_budget(memories, tuning, pk_of, options.memories or 100_000, len(dev.turns))
@@ -406,10 +436,14 @@ def main():
             scale, load_s = load_scale(workspace, options.memories, vectors)
             if options.steps:
                 steps(scale, queries)
-            (p50, p95), _ = latency(scale, queries)
+            (p50, p95), _ = latency(scale, queries, integer)
             print(f"latency at {options.memories:,} memories (loaded in {load_s:.0f} s), {len(queries)} queries:"
                   f" p50 {p50:.1f} ms, p95 {p95:.1f} ms")
             at_scale(memories, tuning, held_out, pk_of, options.memories)
+            if integer is not None:
+                for name, questions in (("tuning", tuning), ("held-out", held_out)):
+                    fused_with(memories, questions, pk_of, integer,
+                               f"integer query embedding at {options.memories:,} memories, {name} half")
         from django.db import connections
 
         connections.close_all()
