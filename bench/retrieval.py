@@ -1,6 +1,7 @@
 """Retrieval quality on a development set of multi-session conversations, and search latency at scale.
 
-    .venv/bin/python bench/retrieval.py [--memories 100000] [--latency-queries 200] [--tune]
+    .venv/bin/python bench/retrieval.py [--memories 100000] [--latency-queries 200] [--tune] [--steps]
+                                        [--integer-queries]
 
 Quality: the development set of bench/conversations.py (3,840 conversation turns, each a memory with
 its speaker in metadata and its session time as created_at; 400 questions with known evidence
@@ -23,6 +24,16 @@ project, in this process (no HTTP). The same run times the baselines, alternatin
 so that the machine's load weighs on all alike, and prints the ratios and the load average:
 session 5's search (the two rankings as separate ORM queries), hybrid_search without the text
 side's candidate budget (every row any query term matches is scored), and the query embedding alone.
+
+--steps first times each step of a search at --memories (parsing the words, the tokenizer, the
+model's run, the statement, fusion in Python, reading the hits whole) over two rounds of the
+queries, and lists the slowest 5% (the p95 tail) step by step, with the garbage collections that
+ran during each search.
+
+--integer-queries (needs the `bench` extra's onnx) also embeds the questions through
+bench/integer_queries.py's integer-arithmetic rewrite of the packaged model and prints fused
+recall with those query vectors (held-out half; at --memories, both halves) and their latency
+beside the others'. The search itself is unchanged.
 
 --tune prints, on the tuning half, the fusion grid and the candidate budgets the constants in
 memory/search/ were chosen from.
@@ -204,17 +215,11 @@ def hybrid_search_separately(memories, query, limit=DEPTH):
     return hybrid_search_apart(memories, query, limit)
 
 
-def latency(workspace, count, queries, dev_vectors):
-    """p50/p95 ms of hybrid_search over `count` generated turns in a project of their own.
-
-    Returns ((p50, p95) of hybrid_search, {baseline: (p50, p95)}, load seconds). The baselines,
-    timed in the same loop: session 5's path (hybrid_search_separately), and hybrid_search without
-    the text side's candidate budget.
-    """
+def load_scale(workspace, count, dev_vectors):
+    """(the memories of a project of `count` generated turns, seconds the load took), indexed and analysed."""
     from django.db import connection
 
     from memory.models import Memory, Project
-    from memory.search.hybrid import hybrid_search
     from memory.search.terms import lexeme_frequencies
 
     project = Project.objects.create(workspace=workspace, name="Scale", slug="scale")
@@ -237,8 +242,19 @@ def latency(workspace, count, queries, dev_vectors):
     load_s = time.perf_counter() - started
     # The row estimates and rarities of the table as it is now (a process re-reads them every 5 minutes).
     lexeme_frequencies.clear()
-    memories = Memory.objects.filter(project=project).unexpired()
+    return Memory.objects.filter(project=project).unexpired(), load_s
+
+
+def latency(memories, queries, integer=None):
+    """p50/p95 ms of hybrid_search over `memories`.
+
+    Returns ((p50, p95) of hybrid_search, {baseline: (p50, p95)}). The baselines, timed in the
+    same loop: session 5's path (hybrid_search_separately), hybrid_search without the text side's
+    candidate budget, the query embedding alone, and, given `integer` (bench/integer_queries.py),
+    hybrid_search and the embedding alone with the integer query path.
+    """
     from memory.providers.embeddings import get_embedding_provider
+    from memory.search.hybrid import hybrid_search
 
     provider = get_embedding_provider()
     timed = {
@@ -247,6 +263,9 @@ def latency(workspace, count, queries, dev_vectors):
         "no candidate budget": lambda query: hybrid_search(memories, query, budget=None),
         "query embedding alone": lambda query: provider.embed([query]),
     }
+    if integer is not None:
+        timed["hybrid_search, integer query embedding"] = lambda query: hybrid_search(memories, query, provider=integer)
+        timed["integer query embedding alone"] = lambda query: integer.embed([query])
     for query in queries[:5]:  # warm the model, the caches and the connection
         for search in timed.values():
             search(query)
@@ -263,7 +282,86 @@ def latency(workspace, count, queries, dev_vectors):
         print(f"{name}: p50 {base50:.1f} ms, p95 {base95:.1f} ms; hybrid_search is {p50 / base50:.2f}x (p50)"
               f" and {p95 / base95:.2f}x (p95) of it")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
-    return (p50, p95), baselines, load_s
+    return (p50, p95), baselines
+
+
+def search_steps(memories, query, provider):
+    """{step: ms} of one hybrid_search done step by step (the same calls), and its hit pks."""
+    from memory.search import hybrid
+    from memory.search.terms import query_terms
+
+    times, clock = {}, time.perf_counter
+    started = clock()
+    terms = query_terms(query, memories.db)
+    times["terms"] = clock()
+    tokenizer = getattr(provider, "tokenizer", None)
+    if tokenizer is not None:  # the local model: its tokenizer's share of the embedding, timed apart
+        tokenizer.encode(query)
+    times["tokenize"] = clock()
+    vector = provider.embed([query])[0]
+    times["embed"] = clock()
+    found = hybrid.read_candidates(memories, terms, vector)
+    times["statement"] = clock()
+    hits = hybrid.fuse_candidates(found, DEPTH)
+    times["fusion"] = clock()
+    hits = hybrid.read_whole(memories, hits)
+    times["read hits"] = clock()
+    previous, ms = started, {}
+    for step, at in times.items():
+        ms[step], previous = (at - previous) * 1000, at
+    ms["total"] = (previous - started) * 1000
+    return ms, [hit.memory.pk for hit in hits]
+
+
+def steps(memories, queries, rounds=2):
+    """Print each step's p50/p95 over `rounds` passes of the queries, and what the slowest searches spent.
+
+    "tokenize" is the local model's tokenizer alone, run once more before "embed" (the whole query
+    embedding, which tokenizes again), so "total" exceeds a search by that much. "gc" counts the
+    searches during which a garbage collection ran.
+    """
+    import gc
+
+    from memory.providers.embeddings import get_embedding_provider
+    from memory.search.hybrid import hybrid_search
+
+    provider = get_embedding_provider()
+    collections = []
+    gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+    try:
+        for query in queries[:5]:
+            search_steps(memories, query, provider)
+        samples = []
+        for _ in range(rounds):
+            for query in queries:
+                collections.clear()
+                ms, pks = search_steps(memories, query, provider)
+                ms["gc"] = len(collections)
+                samples.append((query, ms))
+                if pks != [hit.memory.pk for hit in hybrid_search(memories, query, limit=DEPTH)]:
+                    raise AssertionError(f"the steps found other hits than hybrid_search for {query!r}")
+    finally:
+        gc.callbacks.pop()
+    names = list(samples[0][1])
+    print(f"steps of {len(samples)} searches ({rounds} rounds of {len(queries)} queries), ms:")
+    for name in names:
+        p50, p95 = percentiles([ms[name] for _, ms in samples])
+        print(f"  {name:10} p50 {p50:6.2f}  p95 {p95:6.2f}  max {max(ms[name] for _, ms in samples):6.2f}")
+    slowest = sorted(samples, key=lambda sample: -sample[1]["total"])[:max(1, len(samples) // 20)]
+    print(f"the slowest {len(slowest)} searches (the p95 tail), ms per step:")
+    for query, ms in slowest:
+        print("  " + " ".join(f"{name} {ms[name]:.1f}" for name in names) + f"  {query!r}")
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+
+
+def fused_with(memories, questions, pk_of, provider, label):
+    """Print fused R@5 / R@10 / MRR of the questions with their embeddings from `provider`."""
+    from memory.search.hybrid import hybrid_search
+
+    ranks = [first_hit([h.memory.pk for h in hybrid_search(memories, q.text, limit=DEPTH, provider=provider)],
+                       {pk_of[i] for i in q.evidence}) for q in questions]
+    r5, r10, mrr = metrics(ranks)
+    print(f"fused, {label} ({len(questions)}): R@5 {r5:.3f} R@10 {r10:.3f} MRR {mrr:.3f}")
 
 
 def at_scale(memories, tuning, held_out, pk_of, scale_memories):
@@ -288,6 +386,9 @@ def main():
     parser.add_argument("--memories", type=int, default=100_000, help="memories for the latency part (0: skip)")
     parser.add_argument("--latency-queries", type=int, default=200)
     parser.add_argument("--tune", action="store_true", help="print the fusion grid")
+    parser.add_argument("--steps", action="store_true", help="time each step of a search at --memories")
+    parser.add_argument("--integer-queries", action="store_true",
+                        help="also measure queries embedded on integer arithmetic (bench/integer_queries.py)")
     options = parser.parse_args()
     services, _ = start_cluster("r")
     try:
@@ -318,16 +419,31 @@ def main():
         print(f"held-out half; fused@scale: the candidate budget scaled to {budget:.0f} rows here")
         ranks = quality(memories, held_out, pk_of, budget)
         print_quality(ranks)
+        integer = None
+        if options.integer_queries:
+            from integer_queries import IntegerQueries
+
+            from memory.providers.embeddings import get_embedding_provider
+
+            integer = IntegerQueries(get_embedding_provider())
+            fused_with(memories, held_out, pk_of, integer, f"integer query embedding ({integer.replaced} MatMuls)")
         if options.tune:
             tune(memories, tuning, pk_of)
             tune_budget(memories, tuning, pk_of, options.memories or 100_000, len(dev.turns))
         p50 = p95 = float("nan")
         if options.memories:
             queries = [q.text for q in dev.questions][:options.latency_queries]
-            (p50, p95), _, load_s = latency(workspace, options.memories, queries, vectors)
+            scale, load_s = load_scale(workspace, options.memories, vectors)
+            if options.steps:
+                steps(scale, queries)
+            (p50, p95), _ = latency(scale, queries, integer)
             print(f"latency at {options.memories:,} memories (loaded in {load_s:.0f} s), {len(queries)} queries:"
                   f" p50 {p50:.1f} ms, p95 {p95:.1f} ms")
             at_scale(memories, tuning, held_out, pk_of, options.memories)
+            if integer is not None:
+                for name, questions in (("tuning", tuning), ("held-out", held_out)):
+                    fused_with(memories, questions, pk_of, integer,
+                               f"integer query embedding at {options.memories:,} memories, {name} half")
         from django.db import connections
 
         connections.close_all()

@@ -269,9 +269,18 @@ def hybrid_search(memories, query, limit=10, provider=None, *, budget=MATCH_BUDG
     """
     terms = query_terms(query, memories.db)
     vector = (provider or get_embedding_provider()).embed([query])[0]
-    found = statement.candidates(
+    return read_whole(memories, fuse_candidates(read_candidates(memories, terms, vector, budget), limit))
+
+
+def read_candidates(memories, terms, vector, budget=MATCH_BUDGET_ROWS):
+    """Both rankings' candidates for the query's terms and embedding, in one statement (memory.search.statement)."""
+    return statement.candidates(
         memories, terms, candidate_tsquery(terms, budget), vector, per_term=per_term_sql(),
         text_pool=TEXT_POOL, text_limit=CANDIDATES, vector_limit=VECTOR_CANDIDATES, ef_search=EF_SEARCH)
+
+
+def fuse_candidates(found, limit):
+    """The best `limit` hits of statement.candidates' rows: each side ordered and length-adjusted, then fused."""
     # Each side in its statement's order (UNION ALL promises none; the iterative HNSW scan returns
     # its rows nearly in order): text score, then raw similarity (a missing one first, as SQL's
     # DESC does); distance; then the vector side by length-adjusted similarity.
@@ -282,7 +291,7 @@ def hybrid_search(memories, query, limit=10, provider=None, *, budget=MATCH_BUDG
     for candidate in vector_side:
         candidate.similarity = candidate.similarity * length_factor(candidate.content)
     vector_side = sorted(vector_side, key=lambda candidate: -candidate.similarity)[:CANDIDATES]
-    return read_whole(memories, fuse({"text": text_side, "vector": vector_side}, limit))
+    return fuse({"text": text_side, "vector": vector_side}, limit)
 
 
 def hybrid_search_apart(memories, query, limit=10):
