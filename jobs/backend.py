@@ -1,7 +1,6 @@
 """The TASKS backend: Django's task API on top of the Postgres ledger and RQ."""
 
 import json
-import uuid
 
 from django.db import IntegrityError, transaction
 from django.tasks.backends.base import BaseTaskBackend
@@ -14,6 +13,7 @@ from .correlation import request_id_for_new_run
 from .definitions import JobTask
 from .exceptions import InvalidArguments
 from .queues import lane_for_priority
+from .run_ids import new_run_id
 from .status import RunStatus, Trigger
 
 
@@ -138,7 +138,7 @@ def _new_runs(task, calls, prototype, parent):
         args, kwargs = _json_arguments(task, args, kwargs)
         now = timezone.now()
         runs.append(prototype.sibling(
-            id=uuid.uuid4(), args=args, kwargs=kwargs, unique_key=task.resolve_unique_key(args, kwargs),
+            id=new_run_id(), args=args, kwargs=kwargs, unique_key=task.resolve_unique_key(args, kwargs),
             retry_policy=retry_policy, request_id=request_id_for_new_run(parent),
             enqueued_at=now, status_changed_at=now,
         ))

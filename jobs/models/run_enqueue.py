@@ -5,6 +5,7 @@ from django.db.models.base import ModelState
 
 from ..status import RunStatus
 from .row_values import column_values, differing_columns, row_values
+from .run_execution import hot_cursor
 
 _INSERT_SQL = {}  # table -> the INSERT statement of JobRun.insert()
 
@@ -31,8 +32,10 @@ class RunEnqueue:
             if sql is None:
                 sql = statements[differing] = self._insert_sql(fields, values, differing)
             params = column_values(self, fields, differing)
-        with connection.cursor() as cursor:
-            # One round trip; a one-row COPY takes two (measured ~10% fewer enqueues/s).
+        # One round trip; a one-row COPY takes two (measured ~10% fewer enqueues/s). Prepared
+        # (once per statement and connection): Postgres no longer parses and plans a 41-column
+        # INSERT per enqueue, and psycopg no longer quotes the parameters into its text.
+        with hot_cursor() as cursor:
             cursor.execute(sql, params)
         self._state.adding = False
         self._state.db = connection.alias
