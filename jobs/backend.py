@@ -1,6 +1,8 @@
 """The TASKS backend: Django's task API on top of the Postgres ledger and RQ."""
 
+import gc
 import json
+from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
 from django.tasks.backends.base import BaseTaskBackend
@@ -42,16 +44,21 @@ class RQBackend(BaseTaskBackend):
 
     def _enqueue(self, task, calls):
         """The one enqueue path (a single enqueue is a batch of one); return a TaskResult per call."""
-        from .dispatch import dispatch_on_commit, push_written
-        from .models import JobRun
         from .policies import effective_policy
-        from .results import to_task_result
 
         self.validate_task(task)
         policy = effective_policy(task)
         origin = _origin()
-        like = _prototype(task, policy, origin)
-        runs = _new_runs(task, calls, like[0], origin[0])
+        with _collector_paused(len(calls) > 1):
+            return self._write(task, policy, calls, _prototype(task, policy, origin), origin[0])
+
+    def _write(self, task, policy, calls, like, parent):
+        """Write the runs, a chunk at a time, and hand them to RQ; return their TaskResults."""
+        from .dispatch import dispatch_on_commit, push_written
+        from .models import JobRun
+        from .results import to_task_result
+
+        runs, like = _new_runs(task, calls, like, parent)
         # Outside a transaction nothing can roll the rows back: write them already dispatched and
         # push them (one write, not two); if Redis refuses, push_written puts them in the outbox.
         # A paused task's runs wait in the outbox; the dispatcher sends them once it is resumed.
@@ -129,20 +136,44 @@ def _origin():
     return parent, trigger, origin
 
 
-def _new_runs(task, calls, prototype, parent):
-    """Unsaved pending runs, one per (args, kwargs): siblings of the task's prototype run."""
-    # Copied once per enqueue: siblings of separate enqueues never share a mutable value.
-    retry_policy = dict(prototype.retry_policy)
+def _new_runs(task, calls, like, parent):
+    """(Unsaved pending runs, one per (args, kwargs), and the `like` they are siblings of)."""
+    from .models import JobRun
+    from .models.row_values import row_values
+
+    prototype, values, statements = like
+    # Copied once per enqueue: siblings of separate enqueues never share a mutable value. The
+    # copy is converted once here, not once per row (it is a sibling of the cached prototype).
+    base = prototype.sibling(retry_policy=dict(prototype.retry_policy))
+    like = base, row_values(base, JobRun._meta.local_concrete_fields, like=(prototype, values)), statements
     runs = []
     for args, kwargs in calls:
         args, kwargs = _json_arguments(task, args, kwargs)
         now = timezone.now()
-        runs.append(prototype.sibling(
+        runs.append(base.sibling(
             id=new_run_id(), args=args, kwargs=kwargs, unique_key=task.resolve_unique_key(args, kwargs),
-            retry_policy=retry_policy, request_id=request_id_for_new_run(parent),
-            enqueued_at=now, status_changed_at=now,
+            request_id=request_id_for_new_run(parent), enqueued_at=now, status_changed_at=now,
         ))
-    return runs
+    return runs, like
+
+
+@contextmanager
+def _collector_paused(pause):
+    """Pause Python's cyclic garbage collector for a bulk enqueue.
+
+    Every object a bulk enqueue allocates (runs, rows, results) lives until it returns, so the
+    collector's passes over them find nothing, yet they were a fifth of a bulk enqueue's CPU
+    (~15 us per run). Reference counting still frees what dies. Left alone if the collector
+    is already off (another thread's bulk enqueue, or the application's choice).
+    """
+    if not pause or not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 # (task, policy, default result TTL) -> the prototype of a plain enqueue's runs (no parent, no

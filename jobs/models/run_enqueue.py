@@ -1,6 +1,6 @@
 """A run's way in: INSERT (one or a COPY of many) and the outbox's move to queued, one statement each."""
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.base import ModelState
 
 from ..status import RunStatus
@@ -80,17 +80,20 @@ class RunEnqueue:
         converts only the values it does not share with the prototype.
         """
         fields = cls._meta.local_concrete_fields
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        db = connections[DEFAULT_DB_ALIAS]
+        columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
         # Django wraps execute() errors (IntegrityError for a unique key) but not copy()'s.
-        with connection.cursor() as cursor, connection.wrap_database_errors:
+        with db.cursor() as cursor, db.wrap_database_errors:
             # COPY, not a multi-row INSERT: psycopg would re-parse a statement with thousands of
-            # placeholders on every call, which cost more than the round trips it saves.
+            # placeholders on every call, which cost more than the round trips it saves. (A
+            # prepared INSERT ... SELECT FROM unnest() of the differing columns' arrays was
+            # measured too: 19% more client CPU per run than this text COPY, same server CPU.)
             with cursor.copy(f"COPY {cls._meta.db_table} ({columns}) FROM STDIN") as copy:
                 for run in runs:
-                    copy.write_row(row_values(run, fields, like=like))
+                    copy.write_row(row_values(run, fields, like=like, db=db))
         for run in runs:
             run._state.adding = False
-            run._state.db = connection.alias
+            run._state.db = db.alias
 
     @classmethod
     def prototype_of(cls, run):

@@ -1,10 +1,15 @@
-"""How a new run is stored: a time-ordered key, and one prepared INSERT per single enqueue (#10)."""
+"""What makes an enqueue cheap, checked: a time-ordered key, one prepared INSERT per single
+enqueue, one Redis script call per batch, no cyclic GC passes during a bulk enqueue (#10)."""
 
+import gc
 import time
 
 import pytest
 from django.db import connection
 
+from django.tasks.signals import task_enqueued
+
+from jobs.exceptions import InvalidArguments
 from jobs.models import JobRun
 from jobs.run_ids import new_run_id
 from jobs.samples import echo, noop
@@ -50,3 +55,30 @@ def test_a_single_enqueue_is_a_prepared_insert_unless_turned_off(prepared, setti
     assert JobRun.objects.count() == 3
     # Prepared once per connection and statement: the later enqueues send only their values.
     assert len(statements) == (1 if prepared else 0)
+
+
+def test_a_bulk_enqueue_pauses_the_cyclic_collector_and_always_turns_it_back_on():
+    seen = []
+
+    def record(sender, task_result, **kwargs):
+        seen.append(gc.isenabled())
+
+    task_enqueued.connect(record)
+    try:
+        echo.enqueue_many([(1,), (2,)])
+        noop.enqueue()
+        with pytest.raises(InvalidArguments):
+            echo.enqueue_many([(1,), (object(),)])
+    finally:
+        task_enqueued.disconnect(record)
+    assert seen == [False, False, True]  # paused for the batch, not for a single enqueue
+    assert gc.isenabled()  # after the failed batch too
+
+
+def test_a_bulk_enqueue_leaves_a_collector_it_found_off_alone():
+    gc.disable()
+    try:
+        echo.enqueue_many([(1,), (2,)])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
