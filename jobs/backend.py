@@ -26,10 +26,28 @@ class RQBackend(BaseTaskBackend):
     supports_priority = True
     supports_async_task = False
 
+    def __init__(self, alias, params):
+        super().__init__(alias, params)
+        # Tasks are frozen, and this backend's options are fixed (new TASKS settings make a new
+        # backend): a task valid once stays valid. Django's checks read the function's signature,
+        # ~10 us of each enqueue.
+        self._valid_tasks = set()
+
     def validate_task(self, task):
+        try:
+            if task in self._valid_tasks:
+                return
+        except TypeError:  # an unhashable option: checked every time
+            pass
         super().validate_task(task)
         if not isinstance(task, JobTask):
             raise InvalidTask(f"{self.alias!r} runs only tasks created with its task class (JobTask)")
+        try:
+            if len(self._valid_tasks) >= _PROTOTYPES_KEPT:  # .using() makes new tasks: keep it bounded
+                self._valid_tasks.clear()
+            self._valid_tasks.add(task)
+        except TypeError:
+            pass
 
     def enqueue(self, task, args, kwargs):
         """Write the run to the ledger now; hand it to RQ after the transaction commits."""
@@ -139,13 +157,11 @@ def _origin():
 def _new_runs(task, calls, like, parent):
     """(Unsaved pending runs, one per (args, kwargs), and the `like` they are siblings of)."""
     from .models import JobRun
-    from .models.row_values import row_values
 
-    prototype, values, statements = like
     # Copied once per enqueue: siblings of separate enqueues never share a mutable value. The
-    # copy is converted once here, not once per row (it is a sibling of the cached prototype).
-    base = prototype.sibling(retry_policy=dict(prototype.retry_policy))
-    like = base, row_values(base, JobRun._meta.local_concrete_fields, like=(prototype, values)), statements
+    # copy is converted once here, not once per row.
+    like = JobRun.prototype_with(like, retry_policy=dict(like[0].retry_policy))
+    base = like[0]
     runs = []
     for args, kwargs in calls:
         args, kwargs = _json_arguments(task, args, kwargs)

@@ -102,6 +102,16 @@ def differing_columns(obj, like, fields):
     return tuple(index for index, entry in enumerate(plan) if entry[4] or mine[entry[1]] is not theirs[entry[1]])
 
 
+def with_columns(obj, fields, values, attnames):
+    """`values` (a sibling's row) with the columns of `attnames` converted from `obj` instead."""
+    plan, db = _plan_of(obj, fields), connections[DEFAULT_DB_ALIAS]
+    values = list(values)
+    for index, entry in enumerate(plan):
+        if entry[1] in attnames:
+            values[index] = _value(obj, entry, db)
+    return values
+
+
 def column_values(obj, fields, indexes):
     """The row values of `obj` in the columns at `indexes` only."""
     plan, db = _plan_of(obj, fields), connections[DEFAULT_DB_ALIAS]

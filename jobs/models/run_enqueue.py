@@ -4,7 +4,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.base import ModelState
 
 from ..status import RunStatus
-from .row_values import column_values, differing_columns, row_values
+from .row_values import column_values, differing_columns, row_values, with_columns
 from .run_execution import hot_cursor
 
 _INSERT_SQL = {}  # table -> the INSERT statement of JobRun.insert()
@@ -99,6 +99,16 @@ class RunEnqueue:
     def prototype_of(cls, run):
         """(run, its row values, a statement cache): the `like` of its siblings' inserts."""
         return run, row_values(run, cls._meta.local_concrete_fields), {}
+
+    @classmethod
+    def prototype_with(cls, like, **changes):
+        """The `like` of a sibling of `like`'s run with `changes`; only the changed columns are converted.
+
+        The statements stay shared: they carry the columns that do not change as literals.
+        """
+        prototype, values, statements = like
+        run = prototype.sibling(**changes)
+        return run, with_columns(run, cls._meta.local_concrete_fields, values, changes), statements
 
     @classmethod
     def mark_dispatched_many(cls, runs, now):

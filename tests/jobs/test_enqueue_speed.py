@@ -6,7 +6,7 @@ import time
 
 import pytest
 from django.db import connection
-
+from django.tasks.exceptions import InvalidTask
 from django.tasks.signals import task_enqueued
 
 from jobs.exceptions import InvalidArguments
@@ -82,3 +82,10 @@ def test_a_bulk_enqueue_leaves_a_collector_it_found_off_alone():
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_task_checked_once_is_checked_again_by_a_backend_with_new_settings(settings):
+    noop.enqueue()  # valid, and remembered as valid by this backend
+    settings.TASKS = {"default": {**settings.TASKS["default"], "QUEUES": ["elsewhere"]}}
+    with pytest.raises(InvalidTask, match="Queue 'default' is not valid"):
+        noop.enqueue()
