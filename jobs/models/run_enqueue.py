@@ -4,7 +4,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models.base import ModelState
 
 from ..status import RunStatus
-from .row_values import column_values, differing_columns, row_values, with_columns
+from .row_values import column_values, differing_columns, dumped_json, row_values, with_columns
 from .run_execution import hot_cursor
 
 _INSERT_SQL = {}  # table -> the INSERT statement of JobRun.insert()
@@ -82,6 +82,8 @@ class RunEnqueue:
         fields = cls._meta.local_concrete_fields
         db = connections[DEFAULT_DB_ALIAS]
         columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
+        if like is not None:  # the retry policy, shared by every row: dumped once, not per row
+            like = like[0], dumped_json(like[1])
         # Django wraps execute() errors (IntegrityError for a unique key) but not copy()'s.
         with db.cursor() as cursor, db.wrap_database_errors:
             # COPY, not a multi-row INSERT: psycopg would re-parse a statement with thousands of

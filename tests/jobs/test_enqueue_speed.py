@@ -89,3 +89,15 @@ def test_a_task_checked_once_is_checked_again_by_a_backend_with_new_settings(set
     settings.TASKS = {"default": {**settings.TASKS["default"], "QUEUES": ["elsewhere"]}}
     with pytest.raises(InvalidTask, match="Queue 'default' is not valid"):
         noop.enqueue()
+
+
+def test_a_bulk_enqueue_stores_the_shared_retry_policy_as_json_on_every_run():
+    from jobs.samples import fails_n_times
+
+    single = JobRun.objects.get(pk=fails_n_times.enqueue("a", 0).id)
+    bulk = JobRun.objects.filter(pk__in=[r.id for r in fails_n_times.enqueue_many([("b", 0), ("c", 0), ("d", 0)])])
+    assert isinstance(single.retry_policy, dict) and single.retry_policy["max_attempts"] > 1
+    assert [run.retry_policy for run in bulk] == [single.retry_policy] * 3
+    with connection.cursor() as cursor:  # a JSON object in the column, not a JSON string
+        cursor.execute("SELECT DISTINCT jsonb_typeof(retry_policy) FROM jobs_jobrun")
+        assert cursor.fetchall() == [("object",)]
