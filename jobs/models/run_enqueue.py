@@ -116,8 +116,8 @@ class RunEnqueue:
     def mark_dispatched_many(cls, runs, now):
         """Move undispatched runs to queued (scheduled if run_after is later) in one UPDATE.
 
-        Return the runs that moved; each now carries its new status and dispatch number. A
-        single dispatch is a batch of one.
+        Return the runs that moved, in the order given; each now carries its new status and
+        dispatch number. A single dispatch is a batch of one.
         """
         by_id = {str(run.pk): run for run in runs}
         with connection.cursor() as cursor:
@@ -129,12 +129,14 @@ class RunEnqueue:
                 "WHERE id = ANY(%s::uuid[]) AND status = ANY(%s) RETURNING id, status, dispatches",
                 [now, RunStatus.SCHEDULED, RunStatus.QUEUED, now, list(by_id), list(RunStatus.undispatched())],
             )
-            rows = cursor.fetchall()
+            rows = {str(run_id): (status, dispatches) for run_id, status, dispatches in cursor.fetchall()}
         moved = []
-        for run_id, status, dispatches in rows:
-            run = by_id[str(run_id)]
+        for key, run in by_id.items():  # in the order given (RETURNING's is the scan's): lanes stay FIFO
+            if key not in rows:
+                continue
             old = run.status
-            run.status, run.dispatches, run.status_changed_at = status, dispatches, now
+            run.status, run.dispatches = rows[key]
+            run.status_changed_at = now
             run._announce(old)
             moved.append(run)
         return moved
