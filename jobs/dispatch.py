@@ -1,8 +1,9 @@
 """The transactional outbox: runs are written to Postgres first and handed to RQ after commit.
 
 One path: `dispatch_many()` marks runs dispatched with one UPDATE and pushes them in one Redis
-pipeline; `dispatch(run)` is a batch of one. Runs written already dispatched (an autocommitted
-enqueue) go through `push_written()`, also one pipeline for any number of runs.
+round trip (jobs.rq_hash's script); `dispatch(run)` is a batch of one. Runs written already
+dispatched (an autocommitted enqueue) go through `push_written()`, also one round trip for any
+number of runs.
 """
 
 import logging
@@ -14,7 +15,7 @@ from rq.job import JobStatus as RQJobStatus
 
 from .conf import jobs_settings
 from .queues import get_redis, get_rq_queue
-from .rq_hash import add_queued, job_options
+from .rq_hash import job_options, push_queued
 from .status import RunStatus
 
 logger = logging.getLogger("jobs.dispatch")
@@ -67,7 +68,7 @@ def dispatch_many(runs, now=None):
 
 
 def push_written(runs, previous=None):
-    """Push runs written as dispatched in one pipeline; on a Redis error return them to the outbox."""
+    """Push runs written as dispatched in one round trip; on a Redis error return them to the outbox."""
     try:
         push_all(runs)
     except RedisError as exc:
@@ -79,13 +80,16 @@ def push_written(runs, previous=None):
 
 
 def push_all(runs):
-    """Push dispatched runs to RQ in one Redis round trip (raises RedisError)."""
-    with get_redis().pipeline() as pipe:
-        add_queued(pipe, [run for run in runs if run.status != RunStatus.SCHEDULED], ENTRYPOINT)
-        for run in runs:
-            if run.status == RunStatus.SCHEDULED:  # rare: RQ's own path, into its scheduled registry
+    """Push dispatched runs to RQ: one Redis round trip, two if some wait for run_after (raises RedisError)."""
+    queued = [run for run in runs if run.status != RunStatus.SCHEDULED]
+    if queued:
+        push_queued(get_redis(), queued, ENTRYPOINT)
+    scheduled = [run for run in runs if run.status == RunStatus.SCHEDULED]
+    if scheduled:  # rare: RQ's own path, into its scheduled registry
+        with get_redis().pipeline() as pipe:
+            for run in scheduled:
                 push_scheduled(run, pipe)
-        pipe.execute()
+            pipe.execute()
 
 
 def push_scheduled(run, pipeline):

@@ -1,12 +1,11 @@
 """The run ledger: one row per enqueued task, the source of truth for its state."""
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from ..retry import RetryPolicy
+from ..run_ids import new_run_id
 from ..status import Lane, RunStatus, Trigger
 from .run_enqueue import RunEnqueue
 from .run_execution import RunExecution
@@ -21,7 +20,7 @@ class JobRun(RunTransitions, RunEnqueue, RunExecution, models.Model):
     run_enqueue (insert and dispatch) and run_execution (claim, progress, success).
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=new_run_id, editable=False)  # time-ordered (v7)
     task_path = models.CharField(max_length=255)
     args = models.JSONField(default=list, blank=True)
     kwargs = models.JSONField(default=dict, blank=True)

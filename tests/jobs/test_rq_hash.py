@@ -49,3 +49,19 @@ def test_a_bulk_enqueue_pushes_every_job_in_order_onto_its_lane_and_registers_th
     job = Job.fetch(queue.job_ids[0], connection=get_redis(), serializer=JSONSerializer)
     assert (job.func_name, job.args, job.kwargs) == (ENTRYPOINT, [results[0].id], {})
     assert job.get_status() == "queued" and job.origin == "default.normal" and job.timeout == -1
+
+
+def test_one_push_of_several_tasks_and_lanes_writes_each_job_as_rq_would():
+    from django.db import transaction
+
+    with transaction.atomic():  # dispatched together on commit: one batch, three prototypes, two lanes
+        results = [noop.enqueue(), high_noop.enqueue(), returns_42.enqueue(), noop.enqueue()]
+    runs = [JobRun.objects.get(pk=r.id) for r in results]
+    assert get_rq_queue("default.normal").job_ids == [runs[0].rq_job_id, runs[2].rq_job_id, runs[3].rq_job_id]
+    assert get_rq_queue("default.high").job_ids == [runs[1].rq_job_id]
+    for number, run in enumerate(runs):
+        ours = _hash(run.rq_job_id)
+        theirs = _written_by_rq(run, f"reference-{number}")
+        for stamp in (b"created_at", b"enqueued_at"):
+            assert ours.pop(stamp)[:10] == theirs.pop(stamp)[:10]
+        assert ours == theirs
