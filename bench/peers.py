@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from cluster import ROOT, start_cluster
+from cluster import ROOT, start_cluster, wait_until
 
 BENCH = ROOT / "bench"
 TICK = os.sysconf("SC_CLK_TCK")
@@ -44,14 +44,6 @@ def cpu_seconds(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
-
-
-def wait_until(predicate, timeout=300, interval=0.005):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the worker did not finish in time")
-        time.sleep(interval)
 
 
 class System:

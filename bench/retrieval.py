@@ -42,7 +42,6 @@ memory/search/ were chosen from.
 import argparse
 import hashlib
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -53,6 +52,7 @@ from cluster import ROOT, start_cluster
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import conversations  # noqa: E402
+from retrieval_steps import percentiles, steps  # noqa: E402
 
 DEPTH = 10
 CACHE = ROOT / "var" / "bench-cache"
@@ -203,11 +203,6 @@ def tune_budget(memories, questions, pk_of, scale_memories, corpus):
         print(f"tune budget {budget} at {scale_memories:,} (here {scaled}): R@5 {r5:.3f} R@10 {r10:.3f} MRR {mrr:.3f}")
 
 
-def percentiles(samples):
-    samples = sorted(samples)
-    return statistics.median(samples), samples[int(0.95 * (len(samples) - 1))]
-
-
 def hybrid_search_separately(memories, query, limit=DEPTH):
     """Session 5's hybrid search, the baseline (memory.search.hybrid.hybrid_search_apart)."""
     from memory.search.hybrid import hybrid_search_apart
@@ -283,75 +278,6 @@ def latency(memories, queries, integer=None):
               f" and {p95 / base95:.2f}x (p95) of it")
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
     return (p50, p95), baselines
-
-
-def search_steps(memories, query, provider):
-    """{step: ms} of one hybrid_search done step by step (the same calls), and its hit pks."""
-    from memory.search import hybrid
-    from memory.search.terms import query_terms
-
-    times, clock = {}, time.perf_counter
-    started = clock()
-    terms = query_terms(query, memories.db)
-    times["terms"] = clock()
-    tokenizer = getattr(provider, "tokenizer", None)
-    if tokenizer is not None:  # the local model: its tokenizer's share of the embedding, timed apart
-        tokenizer.encode(query)
-    times["tokenize"] = clock()
-    vector = provider.embed([query])[0]
-    times["embed"] = clock()
-    found = hybrid.read_candidates(memories, terms, vector)
-    times["statement"] = clock()
-    hits = hybrid.fuse_candidates(found, DEPTH)
-    times["fusion"] = clock()
-    hits = hybrid.read_whole(memories, hits)
-    times["read hits"] = clock()
-    previous, ms = started, {}
-    for step, at in times.items():
-        ms[step], previous = (at - previous) * 1000, at
-    ms["total"] = (previous - started) * 1000
-    return ms, [hit.memory.pk for hit in hits]
-
-
-def steps(memories, queries, rounds=2):
-    """Print each step's p50/p95 over `rounds` passes of the queries, and what the slowest searches spent.
-
-    "tokenize" is the local model's tokenizer alone, run once more before "embed" (the whole query
-    embedding, which tokenizes again), so "total" exceeds a search by that much. "gc" counts the
-    searches during which a garbage collection ran.
-    """
-    import gc
-
-    from memory.providers.embeddings import get_embedding_provider
-    from memory.search.hybrid import hybrid_search
-
-    provider = get_embedding_provider()
-    collections = []
-    gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
-    try:
-        for query in queries[:5]:
-            search_steps(memories, query, provider)
-        samples = []
-        for _ in range(rounds):
-            for query in queries:
-                collections.clear()
-                ms, pks = search_steps(memories, query, provider)
-                ms["gc"] = len(collections)
-                samples.append((query, ms))
-                if pks != [hit.memory.pk for hit in hybrid_search(memories, query, limit=DEPTH)]:
-                    raise AssertionError(f"the steps found other hits than hybrid_search for {query!r}")
-    finally:
-        gc.callbacks.pop()
-    names = list(samples[0][1])
-    print(f"steps of {len(samples)} searches ({rounds} rounds of {len(queries)} queries), ms:")
-    for name in names:
-        p50, p95 = percentiles([ms[name] for _, ms in samples])
-        print(f"  {name:10} p50 {p50:6.2f}  p95 {p95:6.2f}  max {max(ms[name] for _, ms in samples):6.2f}")
-    slowest = sorted(samples, key=lambda sample: -sample[1]["total"])[:max(1, len(samples) // 20)]
-    print(f"the slowest {len(slowest)} searches (the p95 tail), ms per step:")
-    for query, ms in slowest:
-        print("  " + " ".join(f"{name} {ms[name]:.1f}" for name in names) + f"  {query!r}")
-    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
 
 
 def fused_with(memories, questions, pk_of, provider, label):
@@ -435,7 +361,7 @@ def main():
             queries = [q.text for q in dev.questions][:options.latency_queries]
             scale, load_s = load_scale(workspace, options.memories, vectors)
             if options.steps:
-                steps(scale, queries)
+                steps(scale, queries, DEPTH)
             (p50, p95), _ = latency(scale, queries, integer)
             print(f"latency at {options.memories:,} memories (loaded in {load_s:.0f} s), {len(queries)} queries:"
                   f" p50 {p50:.1f} ms, p95 {p95:.1f} ms")

@@ -42,7 +42,7 @@ import subprocess
 import sys
 import time
 
-from cluster import ROOT, start_cluster
+from cluster import ROOT, start_cluster, wait_until
 
 BENCH = ROOT / "bench"
 STEPS = ["build", "insert", "wake", "take", "hand", "check", "now"]
@@ -193,14 +193,6 @@ if os.environ.get("START_LATENCY_STEPS"):  # the worker process: its class, by d
 
     django.setup()
     TimedEngramWorker = timed_worker_class()
-
-
-def wait_until(predicate, timeout=60, interval=0.005):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise TimeoutError("the worker did not finish in time")
-        time.sleep(interval)
 
 
 def percentile(values, q):
