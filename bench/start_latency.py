@@ -28,8 +28,9 @@ thread) and the enqueuer's collections, and one line:
 
     start_latency: jobs=… p50_ms=… p99_ms=… enqueue_share_p50=… insert_share_slowest=… top_step_in_slowest=…
 
-(enqueue_share_p50: the median job's share spent in the enqueue call itself, build + insert +
-push; insert_share_slowest: the INSERT and its commit's share of the slowest 1% of jobs.)
+(enqueue_share_p50: the median job's enqueue call itself, build + insert + push, over its total;
+the push's reply can come after the worker already woke, so on a quick machine it exceeds 1;
+insert_share_slowest: the INSERT and its commit's share of the slowest 1% of jobs.)
 """
 
 import argparse
