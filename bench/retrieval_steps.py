@@ -2,6 +2,7 @@
 
 import os
 import statistics
+import time
 
 
 def percentiles(samples):
